@@ -1,0 +1,78 @@
+/** One entry of a validation problem: where in the request, and what is wrong. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldIssue[];
+  [extension: string]: unknown;
+}
+
+/** An error with an HTTP meaning; the error middleware turns it into application/problem+json. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly problemType = 'about:blank',
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = new.target.name;
+  }
+
+  toProblem(): ProblemDetails {
+    return {
+      type: this.problemType,
+      title: this.title,
+      status: this.status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export class ValidationError extends HttpError {
+  constructor(readonly issues: FieldIssue[], detail = 'The request is not valid.') {
+    super(400, 'Invalid request', detail, '/problems/validation', { errors: issues });
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(detail?: string) {
+    super(404, 'Not found', detail, '/problems/not-found');
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(detail: string, problemType = '/problems/conflict', extensions: Record<string, unknown> = {}) {
+    super(409, 'Conflict', detail, problemType, extensions);
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  constructor(detail: string) {
+    super(503, 'Service unavailable', detail, '/problems/unavailable');
+  }
+}
+
+/** A dependency failed: unreachable or answered 5xx (502). */
+export class UpstreamError extends HttpError {
+  constructor(readonly upstream: string, detail: string) {
+    super(502, 'Bad gateway', detail, '/problems/upstream-error', { upstream });
+  }
+}
+
+/** A dependency did not answer within its timeout (504). */
+export class UpstreamTimeoutError extends HttpError {
+  constructor(readonly upstream: string, timeoutMs: number) {
+    super(504, 'Gateway timeout', `${upstream} did not answer within ${timeoutMs} ms`, '/problems/upstream-timeout', {
+      upstream,
+    });
+  }
+}

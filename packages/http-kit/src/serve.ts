@@ -1,0 +1,110 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
+import type { CommonConfig } from './config';
+import type { Readiness } from './readiness';
+
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * An HTTP server for an app, with limits and a problem+json answer for requests Node rejects before
+ * they reach Express (oversized or malformed headers).
+ */
+export function createHttpServer(app: Express): Server {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, app);
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (error.code === 'ECONNRESET')) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const title = status === 431 ? 'Request header fields too large' : 'Bad request';
+    const body = JSON.stringify({ type: 'about:blank', title, status });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+export interface ServeOptions {
+  app: Express;
+  config: Pick<CommonConfig, 'PORT' | 'HOST' | 'SHUTDOWN_DELAY_MS' | 'SHUTDOWN_GRACE_MS'>;
+  logger: Logger;
+  readiness: Readiness;
+  /** Closes clients (database pools, ...) after the server has drained. */
+  onClose?: Array<() => Promise<void>>;
+  /** Called once listening. */
+  onListening?: (address: AddressInfo) => void;
+}
+
+/**
+ * Listens, then on SIGTERM or SIGINT: readiness 503, keep serving for SHUTDOWN_DELAY_MS so load
+ * balancers notice, stop accepting and drain in-flight requests (at most SHUTDOWN_GRACE_MS), close
+ * clients, flush telemetry last, exit.
+ */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const { app, config, logger, readiness } = options;
+  const server = createHttpServer(app);
+
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  readiness.markReady();
+  logger.info({ address: address.address, port: address.port }, 'listening');
+  options.onListening?.(address);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    logger.info({ signal }, 'shutting down: readiness now fails');
+    readiness.markDraining();
+    if (config.SHUTDOWN_DELAY_MS > 0) await sleep(config.SHUTDOWN_DELAY_MS);
+
+    const forced = setTimeout(() => {
+      logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, config.SHUTDOWN_GRACE_MS);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(forced);
+
+    let exitCode = 0;
+    for (const close of options.onClose ?? []) {
+      try {
+        await close();
+      } catch (error) {
+        exitCode = 1;
+        logger.error({ err: error }, 'closing a client failed');
+      }
+    }
+    logger.info({ durationMs: Date.now() - started }, 'stopped');
+    await shutdownTelemetry();
+    logger.flush();
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return server;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { HttpError, UpstreamError, UpstreamTimeoutError } from './errors';
+import { requestContext } from './request-context';
+import { Upstream } from './upstream';
+
+let server: Server;
+let baseUrl: string;
+const seen: Record<string, string | undefined> = {};
+
+before(async () => {
+  server = createServer((req, res) => {
+    seen.fault = req.headers['x-fault-inject'] as string | undefined;
+    if (req.url === '/ok') return res.setHeader('content-type', 'application/json'), res.end('{"a":1}');
+    if (req.url === '/slow') return void setTimeout(() => res.end('{}'), 500);
+    if (req.url === '/fail') return (res.statusCode = 500), res.end('oops');
+    if (req.url === '/conflict') {
+      res.statusCode = 409;
+      res.setHeader('content-type', 'application/problem+json');
+      return res.end(JSON.stringify({ type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'no stock' }));
+    }
+    if (req.url === '/html') return res.end('<html>');
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const upstream = () => new Upstream({ name: 'catalog', baseUrl, timeoutMs: 200 });
+
+test('returns the parsed body', async () => {
+  assert.deepEqual(await upstream().request('/ok'), { status: 200, body: { a: 1 } });
+});
+
+test('no answer within the timeout is a 504', async () => {
+  await assert.rejects(upstream().request('/slow'), (error) => error instanceof UpstreamTimeoutError && error.status === 504);
+});
+
+test('a 5xx answer is a 502', async () => {
+  await assert.rejects(upstream().request('/fail'), (error) => error instanceof UpstreamError && error.status === 502);
+});
+
+test('an unreachable dependency is a 502', async () => {
+  const closed = new Upstream({ name: 'payments', baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 });
+  await assert.rejects(closed.request('/x'), (error) => error instanceof UpstreamError && /payments is unreachable/.test(error.message));
+});
+
+test('a 4xx problem is passed on unchanged', async () => {
+  await assert.rejects(upstream().request('/conflict'), (error) => {
+    assert.ok(error instanceof HttpError && !(error instanceof UpstreamError));
+    assert.deepEqual(error.toProblem(), { type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'no stock' });
+    return true;
+  });
+});
+
+test('a 2xx body that is not JSON is a 502', async () => {
+  await assert.rejects(upstream().request('/html'), UpstreamError);
+});
+
+test('forwards the fault injection header of the current request', async () => {
+  await requestContext.run({ faultHeader: 'payments:delay=1' }, () => upstream().request('/ok'));
+  assert.equal(seen.fault, 'payments:delay=1');
+  await upstream().request('/ok');
+  assert.equal(seen.fault, undefined);
+});

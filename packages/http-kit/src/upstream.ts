@@ -1,0 +1,112 @@
+import { FAULT_HEADER } from './fault-injection';
+import { HttpError, type ProblemDetails, UpstreamError, UpstreamTimeoutError } from './errors';
+import { requestContext } from './request-context';
+
+export interface UpstreamOptions {
+  /** The dependency's name, used in errors and logs (e.g. "catalog"). */
+  name: string;
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+export interface UpstreamRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface UpstreamResponse<T> {
+  status: number;
+  body: T;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * A service-to-service client with one error mapping for the whole shop: no answer within the timeout
+ * is a 504, unreachable or 5xx is a 502, a 4xx problem from the dependency is passed on as it is.
+ * Trace context and baggage are added by the undici instrumentation.
+ */
+export class Upstream {
+  constructor(private readonly options: UpstreamOptions) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  async request<T>(path: string, init: UpstreamRequest = {}): Promise<UpstreamResponse<T>> {
+    const { name, baseUrl, timeoutMs } = this.options;
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const fault = requestContext.getStore()?.faultHeader;
+    if (fault) headers[FAULT_HEADER] = fault;
+
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, baseUrl), {
+        method: init.method ?? 'GET',
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        throw new UpstreamTimeoutError(name, timeoutMs);
+      }
+      throw new UpstreamError(name, `${name} is unreachable: ${describe(error)}`);
+    }
+
+    let text: string;
+    try {
+      text = await readBounded(response);
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'TimeoutError') throw new UpstreamTimeoutError(name, timeoutMs);
+      throw new UpstreamError(name, `${name} sent an unreadable response: ${describe(error)}`);
+    }
+    if (response.status >= 500) {
+      throw new UpstreamError(name, `${name} answered ${response.status}`);
+    }
+    const body = parseJson(text);
+    if (response.status >= 400) {
+      const problem = isProblem(body) ? body : undefined;
+      throw new HttpError(
+        response.status,
+        problem?.title ?? response.statusText,
+        problem?.detail,
+        problem?.type ?? 'about:blank',
+        problem?.errors ? { errors: problem.errors } : {},
+      );
+    }
+    if (body === undefined && text.length > 0) {
+      throw new UpstreamError(name, `${name} answered ${response.status} with a body that is not JSON`);
+    }
+    return { status: response.status, body: body as T };
+  }
+}
+
+async function readBounded(response: Response): Promise<string> {
+  const length = Number(response.headers.get('content-length') ?? '0');
+  if (length > MAX_RESPONSE_BYTES) throw new Error(`response of ${length} bytes is too large`);
+  const text = await response.text();
+  if (text.length > MAX_RESPONSE_BYTES) throw new Error('response is too large');
+  return text;
+}
+
+function parseJson(text: string): unknown {
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isProblem(value: unknown): value is ProblemDetails {
+  return typeof value === 'object' && value !== null && typeof (value as ProblemDetails).status === 'number';
+}
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (cause instanceof Error) return 'code' in cause && cause.code ? String(cause.code) : cause.message;
+  return String(cause);
+}

@@ -1,0 +1,1 @@
+export { shutdownTelemetry } from './lifecycle';
