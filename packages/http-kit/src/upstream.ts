@@ -17,6 +17,7 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse<T> {
   status: number;
+  headers: Headers;
   body: T;
 }
 
@@ -80,7 +81,7 @@ export class Upstream {
     if (body === undefined && text.length > 0) {
       throw new UpstreamError(name, `${name} answered ${response.status} with a body that is not JSON`);
     }
-    return { status: response.status, body: body as T };
+    return { status: response.status, headers: response.headers, body: body as T };
   }
 }
 

@@ -20,8 +20,11 @@ function isProbe(request: IncomingMessage): boolean {
 export function curatedInstrumentations() {
   return [
     new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe }),
-    // Middleware layers add a span per app.use(); the route handler and router spans carry http.route.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+    // Only http.route is wanted from Express: a span per middleware, router and handler would triple
+    // the span count, and handlers would see their own span instead of the server span as active.
+    new ExpressInstrumentation({
+      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
+    }),
     new UndiciInstrumentation(),
     new PgInstrumentation({ ignoreConnectSpans: true }),
     // Logs are not exported over OTLP; the instrumentation only adds trace_id/span_id to log lines.

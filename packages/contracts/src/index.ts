@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/** Shapes that cross service boundaries; each service validates what it receives against these. */
+
+export const productId = z.string().regex(/^p-\d{3}$/, 'must look like p-001');
+export const uuid = z.uuid();
+
+export const lineItem = z.strictObject({
+  productId,
+  quantity: z.number().int().min(1).max(10),
+});
+
+export const lineItems = z
+  .array(lineItem)
+  .min(1)
+  .max(20)
+  .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, 'products must be distinct');
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+export const card = z.strictObject({
+  number: z
+    .string()
+    .regex(/^\d{12,19}$/, 'must be 12 to 19 digits')
+    .refine(luhn, 'fails the Luhn check'),
+  expMonth: z.number().int().min(1).max(12),
+  expYear: z.number().int().min(2000).max(2100),
+  cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits'),
+});
+
+export const createOrder = z.strictObject({
+  customer: z.strictObject({ email: z.email().max(254) }),
+  items: lineItems,
+  payment: z.strictObject({ card }),
+});
+
+export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+
+export const reservationRequest = z.strictObject({ reservationId: uuid, items: lineItems });
+
+export const chargeRequest = z.strictObject({
+  orderId: uuid,
+  amountCents: z.number().int().min(1).max(100_000_000),
+  currency: z.literal('EUR'),
+  card,
+});
+
+export type LineItem = z.infer<typeof lineItem>;
+export type Card = z.infer<typeof card>;
+export type CreateOrder = z.infer<typeof createOrder>;
+export type ReservationRequest = z.infer<typeof reservationRequest>;
+export type ChargeRequest = z.infer<typeof chargeRequest>;
+
+export interface Product {
+  id: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  currency: 'EUR';
+  stock: number;
+}
+
+export interface PricedItem extends LineItem {
+  name: string;
+  unitPriceCents: number;
+}
+
+export interface Reservation {
+  reservationId: string;
+  items: PricedItem[];
+  totalCents: number;
+  currency: 'EUR';
+}
+
+export interface Charge {
+  chargeId: string;
+  orderId: string;
+  status: 'approved';
+  amountCents: number;
+  currency: 'EUR';
+  cardLast4: string;
+}
+
+export type OrderStatus = 'pending' | 'confirmed' | 'payment_declined' | 'failed';
+
+export interface Order {
+  id: string;
+  status: OrderStatus;
+  email: string;
+  items: PricedItem[];
+  totalCents: number;
+  currency: 'EUR';
+  cardLast4?: string;
+  chargeId?: string;
+  createdAt: string;
+}

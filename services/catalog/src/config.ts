@@ -1,0 +1,11 @@
+import { commonConfig, env } from '@qoslab/http-kit';
+import type { z } from 'zod';
+
+export const configSchema = commonConfig({ port: 8081 }).extend({
+  /** How long the product list stays cached. */
+  CATALOG_CACHE_TTL_MS: env.milliseconds.default(30_000),
+  /** Simulated latency of the product source behind the cache. */
+  CATALOG_SOURCE_LATENCY_MS: env.milliseconds.default(20),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,33 @@
+import { createServiceApp, parseRequest, type Readiness } from '@qoslab/http-kit';
+import type { Logger } from '@qoslab/logger';
+import type { Express } from 'express';
+import { z } from 'zod';
+import type { JobLimits, JobRunner } from './jobs';
+
+export interface WorkerDeps {
+  logger: Logger;
+  readiness: Readiness;
+  runner: JobRunner;
+  limits: JobLimits;
+  faultInjectionEnabled?: boolean;
+}
+
+export function createApp({ logger, readiness, runner, limits, faultInjectionEnabled }: WorkerDeps): Express {
+  const cpuJob = z.strictObject({ units: z.number().int().min(1).max(limits.maxCpuUnits) });
+  const memoryJob = z.strictObject({
+    mib: z.number().int().min(1).max(limits.maxMemoryMib),
+    holdMs: z.number().int().min(0).max(limits.maxHoldMs),
+  });
+
+  return createServiceApp({ service: 'worker', logger, readiness, faultInjectionEnabled }, (app) => {
+    app.post('/jobs/cpu', (req, res) => {
+      const { units } = parseRequest(cpuJob, req.body, 'body');
+      res.json(runner.cpu(units));
+    });
+
+    app.post('/jobs/memory', async (req, res) => {
+      const { mib, holdMs } = parseRequest(memoryJob, req.body, 'body');
+      res.json(await runner.memory(mib, holdMs));
+    });
+  });
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Readiness } from '@qoslab/http-kit';
+import { createLogger } from '@qoslab/logger';
+import request from 'supertest';
+import { createApp } from '../src/app';
+import { burn, type JobLimits, JobRunner } from '../src/jobs';
+
+function build(overrides: Partial<JobLimits> = {}) {
+  const limits: JobLimits = { maxCpuUnits: 50, maxMemoryMib: 8, maxHoldMs: 1000, maxConcurrentJobs: 4, ...overrides };
+  const readiness = new Readiness();
+  readiness.markReady();
+  const runner = new JobRunner(limits);
+  return { app: createApp({ logger: createLogger({ service: 'worker', level: 'silent' }), readiness, runner, limits }), runner };
+}
+
+function assertProblem(response: request.Response, status: number) {
+  assert.equal(response.status, status, JSON.stringify(response.body));
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+}
+
+test('a CPU job burns the requested work and reports its CPU time', async () => {
+  const response = await request(build().app).post('/jobs/cpu').send({ units: 5 });
+  assert.equal(response.status, 200);
+  assert.equal(response.body.units, 5);
+  assert.equal(response.body.checksum, burn(5));
+  assert.ok(response.body.cpuMs > 0);
+  assert.ok(response.body.wallMs > 0);
+});
+
+test('a memory job holds the memory, then frees it', async () => {
+  const { app, runner } = build();
+  const pending = request(app).post('/jobs/memory').send({ mib: 4, holdMs: 200 }).then((r) => r);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(runner.heldMib, 4);
+  const response = await pending;
+  assert.equal(response.status, 200);
+  assert.equal(response.body.mib, 4);
+  assert.equal(runner.heldMib, 0);
+});
+
+test('memory beyond the budget is refused with 429, and nothing is held for it', async () => {
+  const { app, runner } = build();
+  const first = request(app).post('/jobs/memory').send({ mib: 6, holdMs: 300 }).then((r) => r);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assertProblem(await request(app).post('/jobs/memory').send({ mib: 6, holdMs: 0 }), 429);
+  assert.equal(runner.heldMib, 6);
+  assert.equal((await first).status, 200);
+});
+
+test('jobs beyond the concurrency limit are refused with 429', async () => {
+  const { app } = build({ maxConcurrentJobs: 1 });
+  const first = request(app).post('/jobs/memory').send({ mib: 1, holdMs: 300 }).then((r) => r);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assertProblem(await request(app).post('/jobs/cpu').send({ units: 1 }), 429);
+  assert.equal((await first).status, 200);
+});
+
+for (const [path, body] of [
+  ['/jobs/cpu', { units: 51 }],
+  ['/jobs/cpu', { units: 0 }],
+  ['/jobs/cpu', { units: 1.5 }],
+  ['/jobs/cpu', { units: '5' }],
+  ['/jobs/cpu', {}],
+  ['/jobs/memory', { mib: 9, holdMs: 0 }],
+  ['/jobs/memory', { mib: 1, holdMs: 5000 }],
+  ['/jobs/memory', { mib: 1 }],
+  ['/jobs/memory', { mib: 1, holdMs: 0, extra: 1 }],
+] as const) {
+  test(`POST ${path} ${JSON.stringify(body)} is a 400`, async () => {
+    assertProblem(await request(build().app).post(path).send(body), 400);
+  });
+}

@@ -1,0 +1,236 @@
+import { telemetry } from './setup';
+import assert from 'node:assert/strict';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { SpanKind, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qoslab/embedded-postgres';
+import { createHttpServer, Readiness, Upstream } from '@qoslab/http-kit';
+import { createLogger } from '@qoslab/logger';
+import type { Express } from 'express';
+import { createApp as catalogApp } from '../../services/catalog/src/app';
+import { ProductCache } from '../../services/catalog/src/product-cache';
+import { SEED_PRODUCTS } from '../../services/catalog/src/products';
+import { StockLedger } from '../../services/catalog/src/stock';
+import { createApp as gatewayApp } from '../../services/gateway/src/app';
+import { createApp as ordersApp } from '../../services/orders/src/app';
+import { createPool } from '../../services/orders/src/database';
+import { migrate } from '../../services/orders/src/migrations';
+import { OrderService } from '../../services/orders/src/order-service';
+import { OrderRepository } from '../../services/orders/src/repository';
+import { createApp as paymentsApp } from '../../services/payments/src/app';
+import { PaymentProvider } from '../../services/payments/src/provider';
+import { createApp as workerApp } from '../../services/worker/src/app';
+import { JobRunner } from '../../services/worker/src/jobs';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+const servers: Server[] = [];
+const ports: Record<string, number> = {};
+let postgres: EmbeddedPostgres;
+let closePool: () => Promise<void>;
+
+function ready(): Readiness {
+  const readiness = new Readiness();
+  readiness.markReady();
+  return readiness;
+}
+
+async function listen(name: string, app: Express): Promise<string> {
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  ports[name] = (server.address() as AddressInfo).port;
+  return `http://127.0.0.1:${ports[name]}`;
+}
+
+function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let data = '';
+        res.on('data', (chunk) => (data += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+before(async () => {
+  const catalogUrl = await listen(
+    'catalog',
+    catalogApp({
+      logger,
+      readiness: ready(),
+      products: new ProductCache(async () => SEED_PRODUCTS.map(({ initialStock: _s, ...p }) => p), 60_000),
+      stock: new StockLedger(SEED_PRODUCTS.map((p) => [p.id, p.initialStock])),
+    }),
+  );
+  const paymentsUrl = await listen('payments', paymentsApp({ logger, readiness: ready(), provider: new PaymentProvider({ latencyMs: 1, failureRate: 0 }) }));
+  postgres = await startEmbeddedPostgres();
+  const pool = createPool({ url: postgres.url, max: 1, queryTimeoutMs: 5000 }, logger);
+  closePool = () => pool.end();
+  await migrate(pool);
+  const ordersUrl = await listen(
+    'orders',
+    ordersApp({
+      logger,
+      readiness: ready(),
+      orders: new OrderService(
+        new OrderRepository(pool),
+        new Upstream({ name: 'catalog', baseUrl: catalogUrl, timeoutMs: 2000 }),
+        new Upstream({ name: 'payments', baseUrl: paymentsUrl, timeoutMs: 2000 }),
+        logger,
+      ),
+    }),
+  );
+  await listen(
+    'gateway',
+    gatewayApp({
+      logger,
+      readiness: ready(),
+      catalog: new Upstream({ name: 'catalog', baseUrl: catalogUrl, timeoutMs: 5000 }),
+      orders: new Upstream({ name: 'orders', baseUrl: ordersUrl, timeoutMs: 5000 }),
+    }),
+  );
+  const limits = { maxCpuUnits: 10, maxMemoryMib: 4, maxHoldMs: 100, maxConcurrentJobs: 2 };
+  await listen('worker', workerApp({ logger, readiness: ready(), runner: new JobRunner(limits), limits }));
+  telemetry.reset();
+});
+
+after(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await closePool();
+  await postgres.stop();
+});
+
+const portOf = (span: ReadableSpan) => Number(span.attributes['server.port']);
+const serverSpan = (spans: ReadableSpan[], service: string) =>
+  spans.find((span) => span.kind === SpanKind.SERVER && portOf(span) === ports[service]);
+const parentId = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+function isDescendant(spans: ReadableSpan[], child: ReadableSpan, ancestor: ReadableSpan): boolean {
+  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+  for (let current: ReadableSpan | undefined = child; current; current = byId.get(parentId(current) ?? '')) {
+    if (current === ancestor) return true;
+  }
+  return false;
+}
+
+test('POST /api/orders is one trace through gateway, orders, catalog, payments and PostgreSQL', async () => {
+  const response = await call(ports.gateway as number, 'POST', '/api/orders', {
+    customer: { email: 'ada@example.com' },
+    items: [{ productId: 'p-001', quantity: 2 }],
+    payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } },
+  });
+  assert.equal(response.status, 201, response.body);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const spans = telemetry.spans();
+  const gateway = serverSpan(spans, 'gateway');
+  assert.ok(gateway, 'gateway server span');
+  const traceId = gateway.spanContext().traceId;
+  const inTrace = spans.filter((span) => span.spanContext().traceId === traceId);
+  const caller = inTrace.find((span) => span.spanContext().spanId === parentId(gateway));
+  assert.equal(caller?.kind, SpanKind.CLIENT, "the gateway is called by the test's client span");
+  assert.equal(parentId(caller as ReadableSpan), undefined, "the test's client span is the root");
+
+  const expected = { orders: ['POST', '/orders', 201], catalog: ['POST', '/reservations', 201], payments: ['POST', '/charges', 201] } as const;
+  assert.equal(gateway.attributes['http.route'], '/api/orders');
+  for (const [service, [method, route, status]] of Object.entries(expected)) {
+    const span = serverSpan(inTrace, service);
+    assert.ok(span, `${service} server span in the same trace`);
+    assert.equal(span.attributes['http.request.method'], method);
+    assert.equal(span.attributes['http.route'], route);
+    assert.equal(span.attributes['http.response.status_code'], status);
+    assert.equal(span.attributes['url.path'], route);
+    assert.equal(span.attributes['server.address'], '127.0.0.1');
+    const parent = inTrace.find((candidate) => candidate.spanContext().spanId === parentId(span));
+    assert.equal(parent?.kind, SpanKind.CLIENT, `${service} is called by a client span`);
+  }
+  const orders = serverSpan(inTrace, 'orders') as ReadableSpan;
+  assert.ok(isDescendant(inTrace, orders, gateway), 'orders under gateway');
+  assert.ok(isDescendant(inTrace, serverSpan(inTrace, 'catalog') as ReadableSpan, orders), 'catalog under orders');
+  assert.ok(isDescendant(inTrace, serverSpan(inTrace, 'payments') as ReadableSpan, orders), 'payments under orders');
+
+  const database = inTrace.filter((span) => span.attributes['db.system.name'] === 'postgresql' || span.attributes['db.system'] === 'postgresql');
+  assert.ok(database.length > 0, 'PostgreSQL spans');
+  for (const span of database) assert.ok(isDescendant(inTrace, span, orders), 'PostgreSQL spans under orders');
+  assert.equal(orders.attributes['shop.order.id'], JSON.parse(response.body).id);
+  assert.ok(!JSON.stringify(inTrace.map((span) => span.attributes)).includes('4242424242424242'), 'no card number in spans');
+});
+
+test('4xx answers are not span errors, 5xx are', async () => {
+  telemetry.reset();
+  assert.equal((await call(ports.gateway as number, 'GET', '/api/products/p-999')).status, 404);
+  const notFound = serverSpan(telemetry.spans(), 'gateway');
+  assert.notEqual(notFound?.status.code, 2);
+  telemetry.reset();
+  const closed = await call(ports.gateway as number, 'GET', '/api/orders/6f1c2a36-8d7e-4a4b-9d55-0c8c2f5f2f11');
+  assert.equal(closed.status, 404);
+});
+
+test('probes produce no spans', async () => {
+  telemetry.reset();
+  for (const service of Object.keys(ports)) {
+    assert.equal((await call(ports[service] as number, 'GET', '/healthz')).status, 200);
+    assert.equal((await call(ports[service] as number, 'GET', '/readyz')).status, 200);
+  }
+  const serverSpans = telemetry.spans().filter((span) => span.kind === SpanKind.SERVER);
+  assert.deepEqual(serverSpans.map((span) => span.attributes['url.path']), []);
+  assert.ok(telemetry.spans().length > 0, 'the client side of the probes was traced, so tracing is on');
+});
+
+test('custom metrics are recorded with their units', async () => {
+  assert.equal((await call(ports.worker as number, 'POST', '/jobs/cpu', { units: 2 })).status, 200);
+  assert.equal((await call(ports.worker as number, 'POST', '/jobs/memory', { mib: 1, holdMs: 1 })).status, 200);
+  const collected = await telemetry.collectMetrics();
+  const units = new Map<string, string>();
+  const types = new Map<string, string>();
+  for (const scope of collected.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      units.set(metric.descriptor.name, metric.descriptor.unit);
+      types.set(metric.descriptor.name, metric.descriptor.type);
+    }
+  }
+  const expected: Record<string, [string, string]> = {
+    'shop.orders': ['{order}', 'COUNTER'],
+    'shop.catalog.cache.lookups': ['{lookup}', 'COUNTER'],
+    'shop.catalog.stock.available': ['{item}', 'OBSERVABLE_GAUGE'],
+    'shop.payment.duration': ['s', 'HISTOGRAM'],
+    'shop.worker.jobs': ['{job}', 'COUNTER'],
+    'shop.worker.jobs.active': ['{job}', 'UP_DOWN_COUNTER'],
+    'shop.worker.job.duration': ['s', 'HISTOGRAM'],
+    'shop.worker.memory.held': ['By', 'GAUGE'],
+    'http.server.request.duration': ['s', 'HISTOGRAM'],
+  };
+  for (const [name, [unit, type]] of Object.entries(expected)) {
+    assert.equal(units.get(name), unit, `${name} unit`);
+    assert.equal(types.get(name), type, `${name} instrument kind`);
+  }
+});
+
+test('log lines written inside a span carry its trace_id and span_id', () => {
+  const lines: Record<string, string>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const log = createLogger({ service: 'test', destination });
+  trace.getTracer('test').startActiveSpan('work', (span) => {
+    log.info('inside');
+    assert.equal(lines[0]?.trace_id, span.spanContext().traceId);
+    assert.equal(lines[0]?.span_id, span.spanContext().spanId);
+    span.end();
+  });
+});
