@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const ROOT = join(__dirname, '..', '..');
+const SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
+
+/** A stand-in OTLP/HTTP receiver that records what each service exports. */
+let receiver: Server;
+let otlpEndpoint: string;
+const received: { path: string; body: Buffer }[] = [];
+
+before(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  otlpEndpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+after(() => receiver.close());
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(service: string, env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--require', '@qoslab/telemetry/register', 'dist/main.js'], {
+    cwd: join(ROOT, 'services', service),
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  child.stderr?.on('data', (chunk) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${service} did not start: ${out}${err}`)), 30_000);
+    child.stdout?.on('data', () => {
+      const line = out.split('\n').find((candidate) => candidate.includes('"msg":"listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({ child, port: JSON.parse(line).port, stdout: () => out, exited });
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited with ${code}: ${out}${err}`));
+    });
+  });
+}
+
+async function stop(started: Started): Promise<number | null> {
+  started.child.kill('SIGTERM');
+  return started.exited;
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (predicate()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return predicate();
+}
+
+const telemetryOn = () => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+  OTEL_METRIC_EXPORT_INTERVAL: '500',
+  OTEL_BSP_SCHEDULE_DELAY: '100',
+});
+
+for (const service of SERVICES) {
+  describe(service, () => {
+    test('starts, answers, exports traces and metrics with its service.name, and stops on SIGTERM', async () => {
+      received.length = 0;
+      const started = await start(service, { ...telemetryOn(), OTEL_SERVICE_NAME: `${service}-under-test` });
+      const base = `http://127.0.0.1:${started.port}`;
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      assert.equal((await fetch(`${base}/no-such-route`)).status, 404);
+      const exported = await waitFor(
+        () =>
+          received.some((r) => r.path === '/v1/traces' && r.body.includes(`${service}-under-test`)) &&
+          received.some((r) => r.path === '/v1/metrics' && r.body.includes(`${service}-under-test`)),
+      );
+      assert.ok(exported, `OTLP traces and metrics from ${service}: ${received.map((r) => r.path).join(', ')}`);
+      assert.equal(await stop(started), 0);
+    });
+
+    test('starts and answers with OTEL_SDK_DISABLED=true, exporting nothing', async () => {
+      received.length = 0;
+      const started = await start(service, { ...telemetryOn(), OTEL_SDK_DISABLED: 'true' });
+      assert.equal((await fetch(`http://127.0.0.1:${started.port}/readyz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${started.port}/no-such-route`)).status, 404);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(await stop(started), 0);
+      assert.deepEqual(received.map((r) => r.path), []);
+    });
+
+    test('an invalid configuration exits non-zero and lists every invalid variable at once', async () => {
+      const child = spawn(process.execPath, ['dist/main.js'], {
+        cwd: join(ROOT, 'services', service),
+        env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'true', PORT: 'eighty', LOG_LEVEL: 'chatty', SHUTDOWN_GRACE_MS: '-1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 1);
+      for (const name of ['PORT', 'LOG_LEVEL', 'SHUTDOWN_GRACE_MS']) assert.match(stderr, new RegExp(`^\\s+${name}: `, 'm'));
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    });
+  });
+}
