@@ -1,0 +1,1 @@
+export { repoRoot, toolPath, type ToolName } from '../../tools/lib/toolchain';

@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, toolPath } from '../lib/toolchain';
+import { ManagedProcess, type ProcessSpec } from './process';
+
+export const PORTS = {
+  gateway: 8080,
+  catalog: 8081,
+  orders: 8082,
+  payments: 8083,
+  worker: 8084,
+  postgres: 55432,
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
+  collectorHealth: 13133,
+  collectorMetrics: 8888,
+  jaegerQuery: 16686,
+  jaegerHealth: 14133,
+  jaegerOtlpGrpc: 14317,
+  prometheus: 9090,
+} as const;
+
+const LOOPBACK = '127.0.0.1';
+const http = (port: number, path: string) => `http://${LOOPBACK}:${port}${path}`;
+
+export const URLS = {
+  shop: http(PORTS.gateway, '/'),
+  jaeger: http(PORTS.jaegerQuery, '/'),
+  jaegerApi: http(PORTS.jaegerQuery, '/api'),
+  prometheus: http(PORTS.prometheus, ''),
+  collectorHealth: http(PORTS.collectorHealth, '/'),
+  collectorMetrics: http(PORTS.collectorMetrics, '/metrics'),
+  worker: http(PORTS.worker, ''),
+  postgres: `postgres://postgres:postgres@${LOOPBACK}:${PORTS.postgres}/postgres`,
+} as const;
+
+export const SERVICES = ['catalog', 'payments', 'orders', 'gateway', 'worker'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface StackOptions {
+  /** Where logs and data go; each process logs to <runDir>/logs/<name>.log. */
+  runDir?: string;
+  /** Start the low-rate k6 traffic generator (default true). */
+  traffic?: boolean;
+  /** OTEL_METRIC_EXPORT_INTERVAL of the services (default 10000, the demo's interval). */
+  metricExportIntervalMs?: number;
+  /** Extra environment for every shop service. */
+  serviceEnv?: Record<string, string>;
+  /** Called as each program becomes ready. */
+  onReady?: (name: string, elapsedMs: number) => void;
+}
+
+export interface Stack {
+  readonly processes: Map<string, ManagedProcess>;
+  process(name: string): ManagedProcess;
+  /** Stops everything, the traffic first and the backends last. */
+  stop(): Promise<void>;
+}
+
+function serviceSpec(name: ServiceName, options: StackOptions): ProcessSpec {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOST: LOOPBACK,
+    PORT: String(PORTS[name]),
+    LOG_LEVEL: 'info',
+    FAULT_INJECTION_ENABLED: 'true',
+    OTEL_SERVICE_NAME: name,
+    OTEL_EXPORTER_OTLP_ENDPOINT: http(PORTS.otlpHttp, ''),
+    OTEL_METRIC_EXPORT_INTERVAL: String(options.metricExportIntervalMs ?? 10_000),
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=native',
+    CATALOG_URL: http(PORTS.catalog, ''),
+    ORDERS_URL: http(PORTS.orders, ''),
+    PAYMENTS_URL: http(PORTS.payments, ''),
+    ...(name === 'orders' ? { DATABASE_URL: URLS.postgres, DATABASE_POOL_MAX: '1' } : {}),
+    ...options.serviceEnv,
+  };
+  return {
+    name,
+    command: process.execPath,
+    args: ['--require', '@qoslab/telemetry/register', 'dist/main.js'],
+    cwd: join(repoRoot, 'services', name),
+    env,
+    ready: { http: http(PORTS[name], '/readyz') },
+  };
+}
+
+/** Every program of the native stack, in start order. */
+export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
+  const runDir = options.runDir ?? join(repoRoot, '.run', 'stack');
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const specs: ProcessSpec[] = [
+    {
+      name: 'prometheus',
+      command: toolPath('prometheus'),
+      args: [
+        `--config.file=${join(repoRoot, 'observability', 'prometheus', 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(runDir, 'prometheus')}`,
+        `--web.listen-address=${LOOPBACK}:${PORTS.prometheus}`,
+        '--web.enable-remote-write-receiver',
+        '--enable-feature=exemplar-storage',
+        '--storage.tsdb.retention.time=1d',
+      ],
+      env: base,
+      ready: { http: http(PORTS.prometheus, '/-/ready') },
+    },
+    {
+      name: 'jaeger',
+      command: toolPath('jaeger'),
+      args: ['--config', join(repoRoot, 'observability', 'jaeger', 'config.yaml')],
+      env: { ...base, JAEGER_LISTEN_HOST: LOOPBACK },
+      ready: { http: http(PORTS.jaegerQuery, '/api/services') },
+    },
+    {
+      name: 'otel-collector',
+      command: toolPath('otelcol'),
+      args: [`--config=${join(repoRoot, 'otel-collector', 'config.yaml')}`],
+      env: {
+        ...base,
+        OTELCOL_BIND_HOST: LOOPBACK,
+        JAEGER_OTLP_ENDPOINT: `${LOOPBACK}:${PORTS.jaegerOtlpGrpc}`,
+        PROMETHEUS_REMOTE_WRITE_URL: http(PORTS.prometheus, '/api/v1/write'),
+      },
+      ready: { http: http(PORTS.collectorHealth, '/') },
+    },
+    {
+      name: 'postgres',
+      command: process.execPath,
+      args: [join(repoRoot, 'packages', 'embedded-postgres', 'dist', 'cli.js')],
+      env: { ...base, PGDATA: join(runDir, 'pgdata'), HOST: LOOPBACK, PORT: String(PORTS.postgres) },
+      ready: { tcp: { host: LOOPBACK, port: PORTS.postgres } },
+    },
+    ...SERVICES.map((name) => serviceSpec(name, options)),
+  ];
+  if (options.traffic ?? true) {
+    specs.push({
+      name: 'traffic',
+      command: toolPath('k6'),
+      args: ['run', '--quiet', '--no-usage-report', join(repoRoot, 'loadtest', 'shop-journey.js')],
+      env: {
+        ...base,
+        BASE_URL: http(PORTS.gateway, ''),
+        LOAD_SHAPE: 'soak',
+        LOAD_RATE: '1',
+        LOAD_VUS: '2',
+        LOAD_DURATION: '24h',
+        K6_NO_THRESHOLDS: 'true',
+      },
+      ready: { logLine: /./s },
+    });
+  }
+  return specs;
+}
+
+/**
+ * Starts the native stack: every program as a local process on loopback, all at once (each service
+ * retries its dependencies), then waits until each one is ready. On failure everything started is stopped.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const runDir = options.runDir ?? join(repoRoot, '.run', 'stack');
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const specs = stackSpecs({ ...options, runDir });
+  const processes = new Map(specs.map((spec) => [spec.name, new ManagedProcess(spec, logDir)]));
+
+  const stack: Stack = {
+    processes,
+    process: (name) => {
+      const found = processes.get(name);
+      if (!found) throw new Error(`no process ${name} in the stack`);
+      return found;
+    },
+    stop: async () => {
+      // Traffic first, then the services (their last telemetry still reaches the Collector), then
+      // the backends in reverse start order, so the Collector flushes before Jaeger and Prometheus stop.
+      const all = [...processes.values()];
+      const services = all.filter((managed) => (SERVICES as readonly string[]).includes(managed.name));
+      await processes.get('traffic')?.stop();
+      await Promise.all(services.map((managed) => managed.stop()));
+      for (const managed of all.reverse()) if (managed.name !== 'traffic' && !services.includes(managed)) await managed.stop();
+    },
+  };
+
+  const started = Date.now();
+  try {
+    const backgroundTraffic = processes.get('traffic');
+    for (const managed of processes.values()) if (managed !== backgroundTraffic) managed.start();
+    await Promise.all(
+      [...processes.values()]
+        .filter((managed) => managed !== backgroundTraffic)
+        .map(async (managed) => {
+          await managed.waitReady(90_000);
+          options.onReady?.(managed.name, Date.now() - started);
+        }),
+    );
+    if (backgroundTraffic) {
+      backgroundTraffic.start();
+      options.onReady?.(backgroundTraffic.name, Date.now() - started);
+    }
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
