@@ -1,0 +1,90 @@
+// Shared by the test/k8s suites: rendering the kustomizations like the scripts do, parsing the
+// output, and the manifest checks built by tools/kube-check/build.sh.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export const repoRoot = join(__dirname, '..', '..');
+export const k8sDir = join(repoRoot, 'k8s');
+
+export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Every kustomization a user or script applies, relative to k8s/. */
+export const KUSTOMIZATIONS = ['overlays/kind', 'base/shop', 'base/observability', 'experiment'];
+
+export function render(dir: string): string {
+  return execFileSync('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', dir], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+export function parse(text: string): Obj[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as Obj | null)
+    .filter((obj): obj is Obj => obj !== null);
+}
+
+/** Fake but well-formed digests, standing in for the ones deploy.sh reads from the kind node. */
+export const FAKE_DIGESTS = ['gateway', 'catalog', 'orders', 'payments', 'worker'].map(
+  (service, i) => `${service}=sha256:${String(i + 1).repeat(64)}`,
+);
+
+let pinnedDir: string | undefined;
+/** The kind overlay as deploy.sh applies it: rendered through render-overlay.sh's generated overlay. */
+export function pinnedOverlayDir(): string {
+  if (pinnedDir === undefined) {
+    const dir = join(mkdtempSync(join(tmpdir(), 'k8s-pinned-')), 'kind');
+    execFileSync('bash', [join(k8sDir, 'scripts', 'render-overlay.sh'), dir, ...FAKE_DIGESTS], { stdio: ['ignore', 'ignore', 'pipe'] });
+    pinnedDir = dir;
+  }
+  return pinnedDir;
+}
+
+const cache = new Map<string, string>();
+export function rendered(dir: string): string {
+  let text = cache.get(dir);
+  if (text === undefined) {
+    text = render(dir);
+    cache.set(dir, text);
+  }
+  return text;
+}
+
+/** Everything the cluster receives: the pinned kind overlay and the experiment's Job. */
+export function deployed(): Obj[] {
+  return [...parse(rendered(pinnedOverlayDir())), ...parse(rendered(join(k8sDir, 'experiment')))];
+}
+
+export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+
+export function podTemplate(obj: Obj): Obj | undefined {
+  if (obj.kind === 'Pod') return obj;
+  if (obj.kind === 'CronJob') return obj.spec?.jobTemplate?.spec?.template;
+  return WORKLOAD_KINDS.has(obj.kind) ? obj.spec?.template : undefined;
+}
+
+export function allContainers(template: Obj): Obj[] {
+  return [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])];
+}
+
+export const label = (obj: Obj): string => `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}`;
+
+let kubeCheckPath: string | undefined;
+/** tools/kube-check/build.sh: builds into the tool cache once (minutes), then answers at once. */
+export function kubeCheck(): string {
+  if (kubeCheckPath === undefined) {
+    kubeCheckPath = execFileSync('bash', [join(repoRoot, 'tools', 'kube-check', 'build.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  }
+  return kubeCheckPath;
+}
+
+export function runKubeCheck(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(kubeCheck(), args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,303 @@
+/**
+ * `qos report`: the QoS experiment's result table, computed from what k8s/scripts/experiment.sh
+ * saved in its run directory:
+ *
+ *   pods-*.json               `kubectl get pods -n qos-lab -o json`, one snapshot per poll, in order
+ *   events.json               `kubectl get events -n qos-lab -o json` at the end
+ *   prometheus-throttled.json Prometheus query API answer: CFS periods throttled per shop_qos_class
+ *   prometheus-periods.json   Prometheus query API answer: CFS periods per shop_qos_class
+ *   k6-summary.json           the k6 summary (loadtest/lib/summary.js, format qoslab-k6-summary/1)
+ *   jaeger-<variant>.json     Jaeger query API answer (/api/traces) for that worker's service
+ *
+ * Every file but the pod snapshots is optional: a missing source leaves its columns empty.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from './manifests.js';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+export const WORKER_NAME = 'worker';
+export const VARIANT_LABEL = 'qoslab.dev/variant';
+
+export interface TraceLink {
+  traceId: string;
+  durationMs: number;
+  url: string;
+}
+
+export interface VariantRow {
+  /** Deployment name, e.g. worker-guaranteed. */
+  variant: string;
+  /** The shop.qos.class value (guaranteed, burstable, besteffort). */
+  qosLabel: string;
+  /** status.qosClass as Kubernetes computed it. */
+  qosClass: string;
+  pods: number;
+  restarts: number;
+  oomKills: number;
+  evictions: number;
+  /** Throttled CFS periods / all CFS periods; null when the container had no CFS quota (no CPU limit) or no data. */
+  throttledShare: number | null;
+  cfsPeriods: number | null;
+  p95CpuMs: number | null;
+  p95MemoryMs: number | null;
+  failedRate: number | null;
+  slowestTraces: TraceLink[];
+}
+
+export interface RunData {
+  snapshots: unknown[];
+  events?: unknown;
+  throttled?: unknown;
+  periods?: unknown;
+  k6Summary?: unknown;
+  jaeger: Record<string, unknown>;
+}
+
+interface PodView {
+  uid: string;
+  name: string;
+  variant: string;
+  qosLabel: string;
+  qosClass?: string;
+  evicted: boolean;
+  containers: { name: string; restartCount: number; terminations: { id: string; reason: string }[] }[];
+}
+
+function podsOf(snapshot: unknown, source: string): PodView[] {
+  if (!isObject(snapshot) || !Array.isArray(snapshot.items)) throw new InputError(`${source}: not a pod list (expected kubectl get pods -o json output)`);
+  const pods: PodView[] = [];
+  for (const item of snapshot.items) {
+    if (!isObject(item) || item.kind !== undefined && item.kind !== 'Pod') continue;
+    const metadata = isObject(item.metadata) ? item.metadata : {};
+    const labels = isObject(metadata.labels) ? metadata.labels : {};
+    if (labels['app.kubernetes.io/name'] !== WORKER_NAME) continue;
+    const variant = str(labels['app.kubernetes.io/instance']);
+    if (variant === undefined) continue;
+    const status = isObject(item.status) ? item.status : {};
+    const containers = [...asArray(status.initContainerStatuses), ...asArray(status.containerStatuses)].filter(isObject).map((cs) => {
+      const terminations: { id: string; reason: string }[] = [];
+      for (const state of [cs.state, cs.lastState]) {
+        const terminated = isObject(state) && isObject(state.terminated) ? state.terminated : undefined;
+        if (terminated === undefined) continue;
+        const id = str(terminated.containerID) ?? `${str(terminated.startedAt) ?? ''}/${str(terminated.finishedAt) ?? ''}`;
+        terminations.push({ id, reason: str(terminated.reason) ?? '' });
+      }
+      return { name: str(cs.name) ?? '', restartCount: typeof cs.restartCount === 'number' ? cs.restartCount : 0, terminations };
+    });
+    const pod: PodView = {
+      uid: str(metadata.uid) ?? str(metadata.name) ?? '',
+      name: str(metadata.name) ?? '',
+      variant,
+      qosLabel: str(labels[VARIANT_LABEL]) ?? variant.replace(/^worker-/, ''),
+      evicted: status.reason === 'Evicted',
+      containers,
+    };
+    const qosClass = str(status.qosClass);
+    if (qosClass !== undefined) pod.qosClass = qosClass;
+    pods.push(pod);
+  }
+  return pods;
+}
+
+/** Prometheus instant-vector answer → value per shop_qos_class. */
+function vectorByClass(answer: unknown): Map<string, number> {
+  const values = new Map<string, number>();
+  if (!isObject(answer)) return values;
+  if (answer.status !== undefined && answer.status !== 'success') return values;
+  const data = isObject(answer.data) ? answer.data : {};
+  for (const sample of asArray(data.result)) {
+    if (!isObject(sample) || !isObject(sample.metric)) continue;
+    const qosClass = str(sample.metric.shop_qos_class);
+    const pair = asArray(sample.value);
+    const number = Number(pair[1]);
+    if (qosClass !== undefined && Number.isFinite(number)) values.set(qosClass, (values.get(qosClass) ?? 0) + number);
+  }
+  return values;
+}
+
+/** k6 summary: a trend's p(95) (ms) or a rate for the submetric with exactly these tags. */
+function k6Value(summary: unknown, metric: string, tags: Record<string, string>, stat: string): number | null {
+  if (!isObject(summary) || !isObject(summary.metrics)) return null;
+  for (const [key, entry] of Object.entries(summary.metrics)) {
+    const match = /^([^{]+)\{(.*)\}$/.exec(key);
+    if (!match || match[1] !== metric) continue;
+    const pairs = new Map((match[2] ?? '').split(',').map((pair) => pair.split(':').map((s) => s.trim()) as [string, string]));
+    const wanted = Object.entries(tags);
+    if (pairs.size !== wanted.length || !wanted.every(([k, v]) => pairs.get(k) === v)) continue;
+    const values = isObject(entry) && isObject(entry.values) ? entry.values : {};
+    const result = values[stat];
+    return typeof result === 'number' ? result : null;
+  }
+  return null;
+}
+
+/** The slowest traces of a Jaeger /api/traces answer, slowest first. */
+export function slowestTraces(answer: unknown, jaegerUi: string, count = 3): TraceLink[] {
+  const traces: TraceLink[] = [];
+  const data = isObject(answer) ? asArray(answer.data) : [];
+  for (const trace of data) {
+    if (!isObject(trace)) continue;
+    const traceId = str(trace.traceID);
+    let first = Infinity;
+    let last = -Infinity;
+    for (const span of asArray(trace.spans)) {
+      if (!isObject(span) || typeof span.startTime !== 'number' || typeof span.duration !== 'number') continue;
+      first = Math.min(first, span.startTime);
+      last = Math.max(last, span.startTime + span.duration);
+    }
+    if (traceId === undefined || !Number.isFinite(first)) continue;
+    traces.push({ traceId, durationMs: (last - first) / 1000, url: `${jaegerUi.replace(/\/+$/, '')}/trace/${traceId}` });
+  }
+  return traces.sort((a, b) => b.durationMs - a.durationMs).slice(0, count);
+}
+
+export function buildReport(run: RunData, jaegerUi: string): VariantRow[] {
+  const rows = new Map<string, VariantRow>();
+  const baseline = new Map<string, number>();
+  const maxRestarts = new Map<string, number>();
+  const oomKills = new Map<string, Set<string>>();
+  const evicted = new Map<string, Set<string>>();
+  const before = new Set<string>();
+  const podsPerVariant = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, key: string, value: string): void => {
+    const set = map.get(key) ?? new Set<string>();
+    set.add(value);
+    map.set(key, set);
+  };
+
+  run.snapshots.forEach((snapshot, index) => {
+    for (const pod of podsOf(snapshot, `pod snapshot ${index + 1}`)) {
+      let row = rows.get(pod.variant);
+      if (row === undefined) {
+        row = {
+          variant: pod.variant,
+          qosLabel: pod.qosLabel,
+          qosClass: pod.qosClass ?? '?',
+          pods: 0,
+          restarts: 0,
+          oomKills: 0,
+          evictions: 0,
+          throttledShare: null,
+          cfsPeriods: null,
+          p95CpuMs: null,
+          p95MemoryMs: null,
+          failedRate: null,
+          slowestTraces: [],
+        };
+        rows.set(pod.variant, row);
+      }
+      if (pod.qosClass !== undefined) row.qosClass = pod.qosClass;
+      add(podsPerVariant, pod.variant, pod.uid);
+      if (pod.evicted && index > 0) add(evicted, pod.variant, pod.name);
+      for (const c of pod.containers) {
+        const key = `${pod.uid}/${c.name}`;
+        if (index === 0) baseline.set(key, c.restartCount);
+        maxRestarts.set(key, Math.max(maxRestarts.get(key) ?? 0, c.restartCount));
+        for (const t of c.terminations) {
+          const id = `${key}/${t.id}`;
+          // A kill already visible in the first snapshot happened before the run.
+          if (index === 0) before.add(id);
+          else if (t.reason === 'OOMKilled' && !before.has(id)) add(oomKills, pod.variant, id);
+        }
+      }
+    }
+  });
+  if (rows.size === 0) throw new InputError('no QoS-lab worker pods in the snapshots (pods labelled app.kubernetes.io/name=worker)');
+
+  for (const [key, max] of maxRestarts) {
+    const uid = key.slice(0, key.lastIndexOf('/'));
+    const variant = [...podsPerVariant].find(([, uids]) => uids.has(uid))?.[0];
+    const row = variant === undefined ? undefined : rows.get(variant);
+    if (row !== undefined) row.restarts += max - (baseline.get(key) ?? 0);
+  }
+
+  const events = isObject(run.events) ? asArray(run.events.items) : [];
+  for (const event of events) {
+    if (!isObject(event) || event.reason !== 'Evicted' || !isObject(event.involvedObject)) continue;
+    const podName = str(event.involvedObject.name);
+    if (podName === undefined) continue;
+    const variant = [...rows.keys()].find((v) => podName.startsWith(`${v}-`));
+    if (variant !== undefined) add(evicted, variant, podName);
+  }
+
+  const throttled = vectorByClass(run.throttled);
+  const periods = vectorByClass(run.periods);
+  for (const row of rows.values()) {
+    row.pods = podsPerVariant.get(row.variant)?.size ?? 0;
+    row.oomKills = oomKills.get(row.variant)?.size ?? 0;
+    row.evictions = evicted.get(row.variant)?.size ?? 0;
+    const p = periods.get(row.qosLabel);
+    row.cfsPeriods = p ?? null;
+    const t = throttled.get(row.qosLabel);
+    row.throttledShare = p !== undefined && p > 0 && t !== undefined ? t / p : null;
+    row.p95CpuMs = k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: 'cpu' }, 'p(95)');
+    row.p95MemoryMs = k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: 'memory' }, 'p(95)');
+    row.failedRate = k6Value(run.k6Summary, 'http_req_failed', { qos_class: row.qosLabel }, 'rate');
+    row.slowestTraces = slowestTraces(run.jaeger[row.variant], jaegerUi);
+  }
+  const order = ['Guaranteed', 'Burstable', 'BestEffort'];
+  return [...rows.values()].sort((a, b) => order.indexOf(a.qosClass) - order.indexOf(b.qosClass) || (a.variant < b.variant ? -1 : 1));
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Reads a run directory written by k8s/scripts/experiment.sh. */
+export function readRun(dir: string): RunData {
+  if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
+  const files = readdirSync(dir).sort();
+  const snapshots = files.filter((f) => /^pods-.*\.json$/.test(f)).map((f) => readJson(join(dir, f)));
+  if (snapshots.length === 0) throw new InputError(`${dir}: no pods-*.json snapshots; is this an experiment run directory?`);
+  const optional = (name: string): unknown => (files.includes(name) ? readJson(join(dir, name)) : undefined);
+  const jaeger: Record<string, unknown> = {};
+  for (const f of files) {
+    const match = /^jaeger-(.+)\.json$/.exec(f);
+    if (match?.[1] !== undefined) jaeger[match[1]] = readJson(join(dir, f));
+  }
+  return {
+    snapshots,
+    events: optional('events.json'),
+    throttled: optional('prometheus-throttled.json'),
+    periods: optional('prometheus-periods.json'),
+    k6Summary: optional('k6-summary.json'),
+    jaeger,
+  };
+}
+
+const ms = (value: number | null): string => {
+  if (value === null) return '-';
+  return value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(0)}ms`;
+};
+const percent = (value: number | null): string => (value === null ? '-' : `${(value * 100).toFixed(1)}%`);
+
+export function formatReport(rows: VariantRow[]): string {
+  const table = [['VARIANT', 'QOS CLASS', 'RESTARTS', 'OOM KILLS', 'EVICTIONS', 'CPU THROTTLED', 'P95 CPU JOB', 'P95 MEMORY JOB', 'FAILED']];
+  for (const r of rows) {
+    const throttled = r.throttledShare !== null ? percent(r.throttledShare) : r.cfsPeriods === 0 ? 'no limit' : '-';
+    table.push([r.variant, r.qosClass, String(r.restarts), String(r.oomKills), String(r.evictions), throttled, ms(r.p95CpuMs), ms(r.p95MemoryMs), percent(r.failedRate)]);
+  }
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? [];
+  const lines = table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
+  lines.push('', 'Slowest traces:');
+  for (const r of rows) {
+    if (r.slowestTraces.length === 0) {
+      lines.push(`  ${r.variant}: none found`);
+      continue;
+    }
+    lines.push(`  ${r.variant}:`);
+    for (const t of r.slowestTraces) lines.push(`    ${ms(t.durationMs).padStart(7)}  ${t.url}`);
+  }
+  lines.push('', 'CPU THROTTLED: share of CFS periods in which the container hit its CPU limit ("no limit": no CFS quota, never throttled).');
+  return `${lines.join('\n')}\n`;
+}
