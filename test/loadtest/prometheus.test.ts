@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { toolPath } from '../lib/tools';
+import { freePort, getOk, start, waitFor, type Started } from '../pipeline/support';
+import { describeRun, runLoadtest, startWorkers, workerUrls, type Stack } from './support';
+
+// k6's own metrics reach Prometheus by remote write when the runner is given a Prometheus URL.
+let prometheus: Started | undefined;
+let workers: Stack | undefined;
+let prometheusUrl: string;
+
+before(async () => {
+  const binary = toolPath('prometheus');
+  const dir = mkdtempSync(path.join(tmpdir(), 'qoslab-prometheus-'));
+  writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
+  const port = await freePort();
+  prometheusUrl = `http://127.0.0.1:${port}`;
+  prometheus = start(
+    binary,
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+    ],
+    process.env,
+  );
+  await waitFor('Prometheus', () => getOk(`${prometheusUrl}/-/ready`), { timeoutMs: 60_000, process: prometheus });
+  workers = await startWorkers();
+});
+
+after(async () => {
+  await workers?.stop();
+  await prometheus?.stop();
+});
+
+async function query(expression: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expression)}`);
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+}
+
+test('with --prometheus-url, k6 writes its metrics to Prometheus, per QoS class and test id', { timeout: 240_000 }, async () => {
+  const result = await runLoadtest(['qos-lab', '--worker-urls', workerUrls(workers!), '--prometheus-url', prometheusUrl], { LOAD_DURATION: '5s' });
+  assert.equal(result.code, 0, describeRun(result));
+  const testid = /testid=([^,\s]+)/.exec(result.stderr)?.[1];
+  assert.ok(testid, `the runner did not print the test id:\n${result.stderr}`);
+
+  // Stale markers end the series when the test ends, so look back over the run.
+  for (const stat of ['p95', 'p99']) {
+    const series = await query(`last_over_time(k6_http_req_duration_${stat}{testid="${testid}"}[10m])`);
+    assert.deepEqual([...new Set(series.map((entry) => entry.metric.qos_class))].sort(), ['besteffort', 'burstable', 'guaranteed']);
+    for (const entry of series) {
+      assert.equal(entry.metric.url, undefined, 'the url tag became a label');
+      assert.ok(Number(entry.value[1]) > 0, `${stat} is not a positive number of seconds`);
+    }
+  }
+  const requests = await query(`sum(last_over_time(k6_http_reqs_total{testid="${testid}"}[10m]))`);
+  assert.ok(Number(requests[0]?.value[1]) > 0, 'no request counted');
+});

@@ -1,0 +1,115 @@
+// With Jaeger and Prometheus unreachable, the Collector keeps its sending queue within its capacity
+// and its memory_limiter refuses data (a retryable error for the SDKs) instead of growing without
+// bound. The memory limit is lowered through OTELCOL_MEMORY_LIMIT_MIB so a bounded burst reaches it.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { repoRoot, toolPath } from '../lib/tools';
+import { freePort, getOk, start, waitFor, type Started } from './support';
+
+const MAX_BATCHES = 120;
+const SPANS_PER_BATCH = 500;
+
+let collector: Started;
+const port: Record<string, number> = {};
+
+function batch(): unknown {
+  const traceId = randomBytes(16).toString('hex');
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const filler = randomBytes(768).toString('base64');
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'burst' } }] },
+        scopeSpans: [
+          {
+            spans: Array.from({ length: SPANS_PER_BATCH }, (_, i) => ({
+              traceId,
+              spanId: randomBytes(8).toString('hex'),
+              name: `span-${i % 10}`,
+              kind: 1,
+              startTimeUnixNano: String(now),
+              endTimeUnixNano: String(now + 1_000_000n),
+              attributes: [{ key: 'filler', value: { stringValue: filler } }],
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The Collector's own metrics as { "name{labels}": value }. */
+async function ownMetrics(): Promise<Map<string, number>> {
+  const text = (await getOk(`http://127.0.0.1:${port.metrics}/metrics`)) ?? '';
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (match) values.set(match[1]! + (match[2] ?? ''), Number(match[3]));
+  }
+  return values;
+}
+
+function sum(metrics: Map<string, number>, name: string, labelPart = ''): number {
+  let total = 0;
+  for (const [key, value] of metrics) {
+    if ((key === name || key.startsWith(`${name}{`)) && key.includes(labelPart)) total += value;
+  }
+  return total;
+}
+
+before(async () => {
+  for (const name of ['grpc', 'http', 'health', 'metrics', 'deadJaeger', 'deadPrometheus']) port[name] = await freePort();
+  collector = start(toolPath('otelcol'), ['--config', join(repoRoot, 'otel-collector', 'config.yaml')], {
+    ...process.env,
+    OTELCOL_BIND_HOST: '127.0.0.1',
+    OTELCOL_OTLP_GRPC_PORT: String(port.grpc),
+    OTELCOL_OTLP_HTTP_PORT: String(port.http),
+    OTELCOL_HEALTH_PORT: String(port.health),
+    OTELCOL_METRICS_PORT: String(port.metrics),
+    // Nothing listens on these ports.
+    JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.deadJaeger}`,
+    PROMETHEUS_REMOTE_WRITE_URL: `http://127.0.0.1:${port.deadPrometheus}/api/v1/write`,
+    OTELCOL_MEMORY_LIMIT_MIB: '48',
+    OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16',
+    OTELCOL_LOG_LEVEL: 'error',
+  });
+  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { process: collector });
+});
+
+after(async () => {
+  const code = await collector.stop();
+  assert.equal(code, 0, `the Collector did not stop cleanly:\n${collector.output()}`);
+});
+
+test('a burst against dead backends is refused and queued within bounds, not buffered without limit', async () => {
+  let refusedResponses = 0;
+  let sent = 0;
+  for (; sent < MAX_BATCHES && refusedResponses === 0; sent++) {
+    const response = await fetch(`http://127.0.0.1:${port.http}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch()),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.arrayBuffer();
+    if (!response.ok) {
+      // The OTLP/HTTP receiver maps the memory limiter's refusal to a retryable status.
+      assert.ok([429, 503].includes(response.status), `unexpected status ${response.status}`);
+      refusedResponses++;
+    }
+  }
+  assert.ok(refusedResponses > 0, `no request was refused after ${sent} batches of ${SPANS_PER_BATCH} spans`);
+
+  const metrics = await ownMetrics();
+  const refused = sum(metrics, 'otelcol_receiver_refused_spans', 'receiver="otlp"');
+  assert.ok(refused >= SPANS_PER_BATCH, `otelcol_receiver_refused_spans is ${refused}`);
+  const queue = sum(metrics, 'otelcol_exporter_queue_size', 'exporter="otlp_grpc/jaeger"');
+  const capacity = sum(metrics, 'otelcol_exporter_queue_capacity', 'exporter="otlp_grpc/jaeger"');
+  assert.equal(capacity, 20_000);
+  assert.ok(queue <= capacity, `queue ${queue} exceeds capacity ${capacity}`);
+  // Still alive and answering.
+  assert.ok(await getOk(`http://127.0.0.1:${port.health}/`));
+});

@@ -1,0 +1,185 @@
+// The Grafana dashboards are well-formed, use only the provisioned data sources, and every PromQL
+// expression in them parses (promtool) and names only metrics the pipeline produces.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { repoRoot, toolPath } from '../lib/tools';
+import { run } from './support';
+
+const dashboardDir = join(repoRoot, 'observability', 'grafana', 'dashboards');
+const rulesDir = join(repoRoot, 'observability', 'prometheus', 'rules');
+
+interface Target {
+  datasource?: { type: string; uid: string };
+  expr?: string;
+  queryType?: string;
+}
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  targets?: Target[];
+  gridPos?: { h: number; w: number; x: number; y: number };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: { name: string; query: { query: string } | string; datasource?: { uid: string } }[] };
+}
+
+const dashboards = readdirSync(dashboardDir)
+  .filter((name) => name.endsWith('.json'))
+  .map((name) => ({ name, dashboard: JSON.parse(readFileSync(join(dashboardDir, name), 'utf8')) as Dashboard }));
+
+// The services' metrics as Prometheus stores them: the right-hand column of the table in
+// docs/architecture.md ("`name_*`" is a histogram).
+function architectureMetrics(): string[] {
+  const doc = readFileSync(join(repoRoot, 'docs', 'architecture.md'), 'utf8');
+  const table = doc.slice(doc.indexOf('## Metric names'));
+  const names: string[] = [];
+  for (const row of table.split('\n').filter((line) => line.startsWith('|'))) {
+    const last = row.split('|').at(-2)?.trim() ?? '';
+    const name = /^`([a-z_]+?)(_\*)?(\{[^}]*\})?`$/.exec(last);
+    if (!name) continue;
+    if (name[2]) names.push(`${name[1]}_bucket`, `${name[1]}_sum`, `${name[1]}_count`);
+    else names.push(name[1]!);
+  }
+  return names;
+}
+const servicesMetrics = new Set(architectureMetrics());
+
+// Besides those: the Collector's connectors and own metrics, the exporter's target_info, the scrape's
+// up, and the recording rules.
+const pipelineMetric =
+  /^(traces_span_metrics_(calls_total|duration_seconds_(bucket|sum|count))|traces_service_graph_request_(total|failed_total|(server|client)_seconds_(bucket|sum|count))|otelcol_[a-z_]+|target_info|up|job:[a-z_:0-9]+|shop_qos_class:[a-z_:0-9]+)$/;
+const knownMetric = { test: (name: string) => servicesMetrics.has(name) || pipelineMetric.test(name) };
+
+const promqlKeywords = new Set([
+  'sum', 'max', 'min', 'avg', 'count', 'by', 'without', 'rate', 'irate', 'increase', 'histogram_quantile', 'and', 'or',
+  'unless', 'on', 'ignoring', 'group_left', 'group_right', 'label_values', 'bool', 'offset', 'le',
+]);
+
+/** Metric names in a PromQL expression: identifiers followed by a selector, a range or nothing. */
+function metricNames(expr: string): string[] {
+  const withoutStrings = expr.replace(/"[^"]*"/g, '""');
+  const withoutLabels = withoutStrings.replace(/\{[^}]*\}/g, '{}').replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
+  const names = withoutLabels.match(/[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*(\{|\[|\)|$|\s*[/*+\-<>=]))/g) ?? [];
+  return names.filter((name) => !promqlKeywords.has(name) && !/^\d/.test(name));
+}
+
+/** Grafana variables replaced by values that keep the PromQL valid. */
+function substituteVariables(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '1m').replace(/\$\{?[a-zA-Z_]+\}?/g, '.*');
+}
+
+function promExpressions(): { where: string; expr: string }[] {
+  const out: { where: string; expr: string }[] = [];
+  for (const { name, dashboard } of dashboards) {
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        if (target.expr) out.push({ where: `${name} / ${panel.title}`, expr: target.expr });
+      }
+    }
+  }
+  return out;
+}
+
+test('there are the four dashboards of the kit', () => {
+  assert.deepEqual(dashboards.map((d) => d.name).sort(), [
+    'collector-health.json',
+    'red-per-service.json',
+    'service-graph.json',
+    'worker-vitals.json',
+  ]);
+});
+
+test('each dashboard has a unique uid, a title and laid-out panels', () => {
+  const uids = new Set<string>();
+  for (const { name, dashboard } of dashboards) {
+    assert.ok(dashboard.uid && !uids.has(dashboard.uid), `${name}: missing or duplicate uid`);
+    uids.add(dashboard.uid);
+    assert.ok(dashboard.title, `${name}: no title`);
+    assert.ok(dashboard.schemaVersion >= 39, `${name}: schemaVersion ${dashboard.schemaVersion} predates Grafana 11`);
+    assert.ok(dashboard.panels.length > 0, `${name}: no panels`);
+    for (const panel of dashboard.panels) {
+      assert.ok(panel.gridPos && panel.gridPos.w > 0 && panel.gridPos.x + panel.gridPos.w <= 24, `${name} / ${panel.title}: bad gridPos`);
+    }
+  }
+});
+
+test('panels use only the provisioned data sources, by uid', () => {
+  const provisioned = readFileSync(join(repoRoot, 'observability', 'grafana', 'provisioning', 'datasources', 'datasources.yaml'), 'utf8');
+  for (const uid of ['prometheus', 'jaeger']) assert.match(provisioned, new RegExp(`uid: ${uid}\\b`));
+  for (const { name, dashboard } of dashboards) {
+    for (const panel of dashboard.panels) {
+      const sources = [panel.datasource, ...(panel.targets ?? []).map((t) => t.datasource)].filter(Boolean);
+      for (const source of sources) {
+        assert.ok(
+          (source!.type === 'prometheus' && source!.uid === 'prometheus') || (source!.type === 'jaeger' && source!.uid === 'jaeger'),
+          `${name} / ${panel.title}: data source ${JSON.stringify(source)}`,
+        );
+      }
+    }
+  }
+});
+
+test('every dashboard expression parses as PromQL (promtool)', () => {
+  const expressions = promExpressions();
+  assert.ok(expressions.length >= 30, `only ${expressions.length} expressions found`);
+  const scratch = mkdtempSync(join(tmpdir(), 'dashboards-'));
+  try {
+    const file = join(scratch, 'dashboard-expressions.yml');
+    const rules = expressions.map(
+      ({ expr }, i) => `      - record: dashboard:expression_${i}\n        expr: ${JSON.stringify(substituteVariables(expr))}`,
+    );
+    writeFileSync(file, `groups:\n  - name: dashboards\n    rules:\n${rules.join('\n')}\n`);
+    const result = run(toolPath('promtool'), ['check', 'rules', file]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('dashboards and rules name only metrics the pipeline produces', () => {
+  const ruleExprs = readdirSync(rulesDir)
+    .filter((name) => name.endsWith('.yml'))
+    .flatMap((name) =>
+      [...readFileSync(join(rulesDir, name), 'utf8').matchAll(/^\s+expr: (.+)$/gm)].map((m) => ({ where: name, expr: m[1]! })),
+    );
+  const variableQueries = dashboards.flatMap(({ name, dashboard }) =>
+    dashboard.templating.list.map((v) => ({
+      where: `${name} / $${v.name}`,
+      expr: (typeof v.query === 'string' ? v.query : v.query.query).replace(/^label_values\((.*),\s*\w+\)$/, '$1'),
+    })),
+  );
+  const unknown: string[] = [];
+  for (const { where, expr } of [...promExpressions(), ...ruleExprs, ...variableQueries]) {
+    for (const name of metricNames(expr)) {
+      if (!knownMetric.test(name)) unknown.push(`${where}: ${name}`);
+    }
+  }
+  assert.deepEqual(unknown, []);
+});
+
+test('the services\' metric names are read from docs/architecture.md', () => {
+  for (const name of ['http_server_request_duration_seconds_bucket', 'shop_orders_total', 'shop_container_memory_usage_bytes']) {
+    assert.ok(servicesMetrics.has(name), `${name} not found in the architecture table`);
+  }
+  assert.ok(servicesMetrics.size >= 25, `only ${servicesMetrics.size} names read`);
+});
+
+test('the metric-name check recognises an unknown metric', () => {
+  assert.deepEqual(metricNames('sum by (job) (rate(made_up_metric_total{job=~"$job"}[5m]))'), ['made_up_metric_total']);
+  assert.ok(!knownMetric.test('made_up_metric_total'));
+});
+
+test('the service graph dashboard queries Jaeger for its dependency graph', () => {
+  const graph = dashboards.find((d) => d.name === 'service-graph.json')!.dashboard;
+  const jaegerTargets = graph.panels.flatMap((p) => p.targets ?? []).filter((t) => t.datasource?.uid === 'jaeger');
+  assert.deepEqual(jaegerTargets.map((t) => t.queryType), ['dependencyGraph']);
+});
