@@ -7,6 +7,7 @@ import { createLogger } from '@qoslab/logger';
 import { Readiness } from './readiness';
 import { createServiceApp } from './service-app';
 import { parseRequest } from './validation';
+import { assertProblem } from './testing';
 
 const silent = createLogger({ service: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
 
@@ -25,14 +26,6 @@ function build(options: { faults?: boolean; readiness?: Readiness } = {}) {
       });
     },
   );
-}
-
-function assertProblem(response: request.Response, status: number) {
-  assert.equal(response.status, status);
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(response.body.status, status);
-  assert.equal(typeof response.body.title, 'string');
-  assert.equal(typeof response.body.type, 'string');
 }
 
 test('valid input passes', async () => {
@@ -56,6 +49,15 @@ test('malformed JSON is a 400 problem', async () => {
 test('a body that is not JSON is a 415 problem', async () => {
   const response = await request(build()).post('/things').set('content-type', 'text/plain').send('name=a');
   assertProblem(response, 415);
+});
+
+test('a JSON body in another charset than UTF-8 is a 415 problem', async () => {
+  for (const charset of ['utf-7', 'utf-16', 'latin1']) {
+    const response = await request(build()).post('/things').set('content-type', `application/json; charset=${charset}`).send('{"name":"a","count":1}');
+    assertProblem(response, 415);
+  }
+  const utf8 = await request(build()).post('/things').set('content-type', 'application/json; charset=UTF-8').send('{"name":"a","count":1}');
+  assert.equal(utf8.status, 201);
 });
 
 test('an oversized body is a 413 problem', async () => {

@@ -37,6 +37,12 @@ function requireJsonBody(): RequestHandler {
     if (hasBody && !req.is('application/json')) {
       return next(new HttpError(415, 'Unsupported media type', 'Send the body as application/json.'));
     }
+    // JSON is UTF-8 (RFC 8259). The body parser would also decode UTF-7 or UTF-16, so the same bytes
+    // could mean one thing to a filter in front and another to the service.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1]?.toLowerCase();
+    if (hasBody && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return next(new HttpError(415, 'Unsupported media type', 'Send the body as UTF-8 JSON.'));
+    }
     next();
   };
 }

@@ -8,6 +8,7 @@ import { createApp } from '../src/app';
 import { ProductCache } from '../src/product-cache';
 import { SEED_PRODUCTS } from '../src/products';
 import { StockLedger } from '../src/stock';
+import { assertProblem } from '@qoslab/http-kit/testing';
 
 function build() {
   const readiness = new Readiness();
@@ -20,13 +21,6 @@ function build() {
     stock,
   });
   return { app, stock };
-}
-
-function assertProblem(response: request.Response, status: number, type?: string) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(response.body.status, status);
-  if (type) assert.equal(response.body.type, type);
 }
 
 test('GET /products lists every product with its stock', async () => {

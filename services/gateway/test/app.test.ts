@@ -7,6 +7,7 @@ import { createLogger } from '@qoslab/logger';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../src/app';
+import { assertProblem } from '@qoslab/http-kit/testing';
 
 type Mode = 'ok' | 'error' | 'slow';
 const state = { catalog: 'ok' as Mode, orders: 'ok' as Mode, lastKey: undefined as string | undefined, lastBody: undefined as unknown };
@@ -75,13 +76,6 @@ after(() => {
     server.close();
   }
 });
-
-function assertProblem(response: request.Response, status: number, type?: string) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(response.body.status, status);
-  if (type) assert.equal(response.body.type, type);
-}
 
 test('GET / serves the shop page with security headers', async () => {
   const page = await request(app).get('/');

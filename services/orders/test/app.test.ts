@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import request from 'supertest';
 import { card, type Harness, key, orderBody, startHarness } from './support';
+import { assertProblem } from '@qoslab/http-kit/testing';
 
 let h: Harness;
 before(async () => {
@@ -9,13 +10,6 @@ before(async () => {
 });
 beforeEach(async () => h.reset());
 after(async () => h.close());
-
-function assertProblem(response: request.Response, status: number, type?: string) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(response.body.status, status);
-  if (type) assert.equal(response.body.type, type);
-}
 
 test('POST /orders confirms, persists, and can be read back', async () => {
   const created = await request(h.app).post('/orders').send(orderBody());

@@ -6,6 +6,7 @@ import { createLogger } from '@qoslab/logger';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { PaymentProvider } from '../src/provider';
+import { assertProblem } from '@qoslab/http-kit/testing';
 
 function build(failureRate = 0) {
   const readiness = new Readiness();
@@ -20,12 +21,6 @@ function build(failureRate = 0) {
 
 const card = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
 const charge = (overrides: object = {}) => ({ orderId: randomUUID(), amountCents: 2598, currency: 'EUR', card, ...overrides });
-
-function assertProblem(response: request.Response, status: number, type?: string) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-  if (type) assert.equal(response.body.type, type);
-}
 
 test('approves a charge and returns only the last four digits', async () => {
   const response = await request(build()).post('/charges').send(charge());

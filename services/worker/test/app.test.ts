@@ -5,6 +5,7 @@ import { createLogger } from '@qoslab/logger';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { burn, type JobLimits, JobRunner } from '../src/jobs';
+import { assertProblem } from '@qoslab/http-kit/testing';
 
 function build(overrides: Partial<JobLimits> = {}) {
   const limits: JobLimits = { maxCpuUnits: 50, maxMemoryMib: 8, maxHoldMs: 1000, maxConcurrentJobs: 4, ...overrides };
@@ -12,11 +13,6 @@ function build(overrides: Partial<JobLimits> = {}) {
   readiness.markReady();
   const runner = new JobRunner(limits);
   return { app: createApp({ logger: createLogger({ service: 'worker', level: 'silent' }), readiness, runner, limits }), runner };
-}
-
-function assertProblem(response: request.Response, status: number) {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
 }
 
 test('a CPU job burns the requested work and reports its CPU time', async () => {
