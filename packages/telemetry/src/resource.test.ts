@@ -11,7 +11,7 @@ test('OTEL_NODE_RESOURCE_DETECTORS: unset and "all" mean every detector, "none" 
   assert.equal(detectorsFromEnv(undefined).length, 6);
   assert.equal(detectorsFromEnv('all').length, 6);
   assert.deepEqual(detectorsFromEnv('none'), []);
-  assert.deepEqual(detectorsFromEnv('env, host ,container'), [envDetector, hostDetector, containerDetector]);
+  assert.deepEqual(detectorsFromEnv('env, host ,container'), [hostDetector, containerDetector, envDetector], 'env last: explicit attributes win');
   assert.deepEqual(detectorsFromEnv('bogus'), []);
 });
 

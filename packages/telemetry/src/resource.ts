@@ -11,14 +11,17 @@ import {
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
 
+// Later detectors win, so "env" (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) goes last whatever the
+// order in the variable: what the operator sets explicitly beats what is detected.
 const DETECTORS: Record<string, ResourceDetector[]> = {
-  env: [envDetector],
   host: [hostDetector],
   os: [osDetector],
   process: [processDetector],
   serviceinstance: [serviceInstanceIdDetector],
   container: [containerDetector],
+  env: [envDetector],
 };
+const ORDER = Object.keys(DETECTORS);
 
 /**
  * Resource detectors named by OTEL_NODE_RESOURCE_DETECTORS, with the names the Node.js SDK and
@@ -31,11 +34,8 @@ export function detectorsFromEnv(value: string | undefined): ResourceDetector[] 
     .filter(Boolean);
   if (names.includes('none')) return [];
   if (names.includes('all')) return Object.values(DETECTORS).flat();
-  return names.flatMap((name) => {
-    const detectors = DETECTORS[name];
-    if (!detectors) diag.warn(`OTEL_NODE_RESOURCE_DETECTORS: unknown detector "${name}" skipped`);
-    return detectors ?? [];
-  });
+  for (const name of names) if (!DETECTORS[name]) diag.warn(`OTEL_NODE_RESOURCE_DETECTORS: unknown detector "${name}" skipped`);
+  return ORDER.filter((name) => names.includes(name)).flatMap((name) => DETECTORS[name] ?? []);
 }
 
 /** service.version defaults to the version in the package.json next to the entry point's dist/ folder. */

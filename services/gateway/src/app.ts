@@ -20,8 +20,6 @@ const listQuery = z.strictObject({ limit: z.string().regex(/^\d{1,3}$/).optional
 /** The public API and the shop page. Validation of order bodies is the orders service's job. */
 export function createApp({ logger, readiness, catalog, orders, faultInjectionEnabled }: GatewayDeps): Express {
   return createServiceApp({ service: 'gateway', logger, readiness, faultInjectionEnabled }, (app) => {
-    app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m', redirect: false }));
-
     app.get('/api/products', async (_req, res) => {
       const { body } = await catalog.request<{ products: Product[] }>('/products');
       res.json(body);
@@ -61,5 +59,8 @@ export function createApp({ logger, readiness, catalog, orders, faultInjectionEn
       const wanted = new Set(order.body.items.map((item) => item.productId));
       res.json({ ...order.body, products: products.body.products.filter((product) => wanted.has(product.id)) });
     });
+
+    // Last, so API requests do not pay for a file-system lookup.
+    app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m', redirect: false }));
   });
 }
