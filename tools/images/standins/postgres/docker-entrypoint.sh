@@ -10,6 +10,22 @@ if [[ "${1:-}" != postgres ]]; then
   exec "$@"
 fi
 
+# VAR_FILE names a file holding VAR's value (Docker secrets), as in the public image.
+file_env() {
+  local var="$1" file_var="${1}_FILE"
+  if [[ -n "${!var:-}" && -n "${!file_var:-}" ]]; then
+    echo "postgres: both $var and $file_var are set (but are exclusive)" >&2
+    exit 1
+  fi
+  if [[ -n "${!file_var:-}" ]]; then
+    export "$var"="$(<"${!file_var}")"
+    unset "$file_var"
+  fi
+}
+for var in POSTGRES_PASSWORD POSTGRES_USER POSTGRES_DB POSTGRES_INITDB_ARGS; do
+  file_env "$var"
+done
+
 if [[ $(id -u) -eq 0 ]]; then
   # Tolerant, as in the public image: with a read-only root filesystem these are mounts already.
   { mkdir -p "$PGDATA" && chown postgres:postgres "$PGDATA" && chmod 0700 "$PGDATA"; } || true
