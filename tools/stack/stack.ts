@@ -17,8 +17,12 @@ export const PORTS = {
   jaegerQuery: 16686,
   jaegerHealth: 14133,
   jaegerOtlpGrpc: 14317,
+  jaegerOtlpHttp: 14318,
+  jaegerQueryGrpc: 16685,
   prometheus: 9090,
 } as const;
+
+export type Ports = { -readonly [name in keyof typeof PORTS]: number };
 
 const LOOPBACK = '127.0.0.1';
 const http = (port: number, path: string) => `http://${LOOPBACK}:${port}${path}`;
@@ -46,33 +50,41 @@ export interface StackOptions {
   metricExportIntervalMs?: number;
   /** Extra environment for every shop service. */
   serviceEnv?: Record<string, string>;
+  /** Extra environment for one shop service, over serviceEnv. */
+  envOf?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Other ports than PORTS, for example free ones so a test stack runs beside `npm run stack`. */
+  ports?: Partial<Ports>;
+  /** Only these programs (by name) are part of the stack; default all. */
+  only?: readonly string[];
   /** Called as each program becomes ready. */
   onReady?: (name: string, elapsedMs: number) => void;
 }
 
 export interface Stack {
+  readonly ports: Ports;
   readonly processes: Map<string, ManagedProcess>;
   process(name: string): ManagedProcess;
   /** Stops everything, the traffic first and the backends last. */
   stop(): Promise<void>;
 }
 
-function serviceSpec(name: ServiceName, options: StackOptions): ProcessSpec {
+function serviceSpec(name: ServiceName, options: StackOptions, ports: Ports): ProcessSpec {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOST: LOOPBACK,
-    PORT: String(PORTS[name]),
+    PORT: String(ports[name]),
     LOG_LEVEL: 'info',
     FAULT_INJECTION_ENABLED: 'true',
     OTEL_SERVICE_NAME: name,
-    OTEL_EXPORTER_OTLP_ENDPOINT: http(PORTS.otlpHttp, ''),
+    OTEL_EXPORTER_OTLP_ENDPOINT: http(ports.otlpHttp, ''),
     OTEL_METRIC_EXPORT_INTERVAL: String(options.metricExportIntervalMs ?? 10_000),
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=native',
-    CATALOG_URL: http(PORTS.catalog, ''),
-    ORDERS_URL: http(PORTS.orders, ''),
-    PAYMENTS_URL: http(PORTS.payments, ''),
-    ...(name === 'orders' ? { DATABASE_URL: URLS.postgres, DATABASE_POOL_MAX: '1' } : {}),
+    CATALOG_URL: http(ports.catalog, ''),
+    ORDERS_URL: http(ports.orders, ''),
+    PAYMENTS_URL: http(ports.payments, ''),
+    ...(name === 'orders' ? { DATABASE_URL: postgresUrl(ports), DATABASE_POOL_MAX: '1' } : {}),
     ...options.serviceEnv,
+    ...options.envOf?.[name],
   };
   return {
     name,
@@ -80,65 +92,81 @@ function serviceSpec(name: ServiceName, options: StackOptions): ProcessSpec {
     args: ['--require', '@qoslab/telemetry/register', 'dist/main.js'],
     cwd: join(repoRoot, 'services', name),
     env,
-    ready: { http: http(PORTS[name], '/readyz') },
+    ready: { http: http(ports[name], '/readyz') },
   };
 }
+
+const postgresUrl = (ports: Ports) => `postgres://postgres:postgres@${LOOPBACK}:${ports.postgres}/postgres`;
 
 /** Every program of the native stack, in start order. */
 export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
   const runDir = options.runDir ?? join(repoRoot, '.run', 'stack');
+  const ports: Ports = { ...PORTS, ...options.ports };
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-  const specs: ProcessSpec[] = [
-    {
+  // Lazy, so a subset does not build tools it does not run.
+  const specs: Array<[string, () => ProcessSpec]> = [
+    ['prometheus', () => ({
       name: 'prometheus',
       command: toolPath('prometheus'),
       args: [
         `--config.file=${join(repoRoot, 'observability', 'prometheus', 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(runDir, 'prometheus')}`,
-        `--web.listen-address=${LOOPBACK}:${PORTS.prometheus}`,
+        `--web.listen-address=${LOOPBACK}:${ports.prometheus}`,
         '--web.enable-remote-write-receiver',
         '--enable-feature=exemplar-storage',
         '--storage.tsdb.retention.time=1d',
       ],
       env: base,
-      ready: { http: http(PORTS.prometheus, '/-/ready') },
-    },
-    {
+      ready: { http: http(ports.prometheus, '/-/ready') },
+    })],
+    ['jaeger', () => ({
       name: 'jaeger',
       command: toolPath('jaeger'),
       args: ['--config', join(repoRoot, 'observability', 'jaeger', 'config.yaml')],
-      env: { ...base, JAEGER_LISTEN_HOST: LOOPBACK },
-      ready: { http: http(PORTS.jaegerQuery, '/api/services') },
-    },
-    {
+      env: {
+        ...base,
+        JAEGER_LISTEN_HOST: LOOPBACK,
+        JAEGER_QUERY_PORT: String(ports.jaegerQuery),
+        JAEGER_QUERY_GRPC_PORT: String(ports.jaegerQueryGrpc),
+        JAEGER_HEALTH_PORT: String(ports.jaegerHealth),
+        JAEGER_OTLP_GRPC_PORT: String(ports.jaegerOtlpGrpc),
+        JAEGER_OTLP_HTTP_PORT: String(ports.jaegerOtlpHttp),
+      },
+      ready: { http: http(ports.jaegerQuery, '/api/services') },
+    })],
+    ['otel-collector', () => ({
       name: 'otel-collector',
       command: toolPath('otelcol'),
       args: [`--config=${join(repoRoot, 'otel-collector', 'config.yaml')}`],
       env: {
         ...base,
         OTELCOL_BIND_HOST: LOOPBACK,
-        JAEGER_OTLP_ENDPOINT: `${LOOPBACK}:${PORTS.jaegerOtlpGrpc}`,
-        PROMETHEUS_REMOTE_WRITE_URL: http(PORTS.prometheus, '/api/v1/write'),
+        OTELCOL_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+        OTELCOL_OTLP_HTTP_PORT: String(ports.otlpHttp),
+        OTELCOL_HEALTH_PORT: String(ports.collectorHealth),
+        OTELCOL_METRICS_PORT: String(ports.collectorMetrics),
+        JAEGER_OTLP_ENDPOINT: `${LOOPBACK}:${ports.jaegerOtlpGrpc}`,
+        PROMETHEUS_REMOTE_WRITE_URL: http(ports.prometheus, '/api/v1/write'),
       },
-      ready: { http: http(PORTS.collectorHealth, '/') },
-    },
-    {
+      ready: { http: http(ports.collectorHealth, '/') },
+    })],
+    ['postgres', () => ({
       name: 'postgres',
       command: process.execPath,
       args: [join(repoRoot, 'packages', 'embedded-postgres', 'dist', 'cli.js')],
-      env: { ...base, PGDATA: join(runDir, 'pgdata'), HOST: LOOPBACK, PORT: String(PORTS.postgres) },
-      ready: { tcp: { host: LOOPBACK, port: PORTS.postgres } },
-    },
-    ...SERVICES.map((name) => serviceSpec(name, options)),
+      env: { ...base, PGDATA: join(runDir, 'pgdata'), HOST: LOOPBACK, PORT: String(ports.postgres) },
+      ready: { tcp: { host: LOOPBACK, port: ports.postgres } },
+    })],
+    ...SERVICES.map((name): [string, () => ProcessSpec] => [name, () => serviceSpec(name, options, ports)]),
   ];
   if (options.traffic ?? true) {
-    specs.push({
+    specs.push(['traffic', () => ({
       name: 'traffic',
       command: toolPath('k6'),
       args: ['run', '--quiet', '--no-usage-report', join(repoRoot, 'loadtest', 'shop-journey.js')],
       env: {
         ...base,
-        BASE_URL: http(PORTS.gateway, ''),
+        BASE_URL: http(ports.gateway, ''),
         LOAD_SHAPE: 'soak',
         LOAD_RATE: '1',
         LOAD_VUS: '2',
@@ -146,9 +174,9 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
         K6_NO_THRESHOLDS: 'true',
       },
       ready: { logLine: /./s },
-    });
+    })]);
   }
-  return specs;
+  return specs.filter(([name]) => !options.only || options.only.includes(name)).map(([, spec]) => spec());
 }
 
 /**
@@ -163,6 +191,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const processes = new Map(specs.map((spec) => [spec.name, new ManagedProcess(spec, logDir)]));
 
   const stack: Stack = {
+    ports: { ...PORTS, ...options.ports },
     processes,
     process: (name) => {
       const found = processes.get(name);

@@ -96,7 +96,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
       }
     }
     logger.info({ durationMs: Date.now() - started }, 'stopped');
-    await shutdownTelemetry();
+    // Telemetry the Collector cannot take (unreachable) is lost; that must not keep the process from exiting.
+    await shutdownTelemetry().catch((error: unknown) => logger.warn({ err: error }, 'telemetry could not be flushed'));
     logger.flush();
     process.exit(exitCode);
   };

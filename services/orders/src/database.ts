@@ -19,6 +19,10 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
   });
   // An idle client whose server went away emits here; without a listener the process would crash.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+  // A checked-out client (a transaction in repository.confirm, the migration) emits 'error' on the
+  // client itself, where the pool listens only while it is idle. Its query in flight fails with the
+  // same error, so this listener only keeps the process alive.
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'database connection failed')));
   return pool;
 }
 

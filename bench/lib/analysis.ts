@@ -1,0 +1,181 @@
+// Goals and sizing, derived from the measurements only.
+import { SERVICES } from '../../tools/stack/stack';
+import { ENDPOINTS, type Endpoint, type Goal, type Results, type SizingRow } from './results';
+import { CONTAINED_CONFIGS } from './shop';
+
+export const GOALS = {
+  throughputCost: 0.1,
+  p99Added: 0.15,
+  startupRatio: 1.5,
+  loadRssMiB: 100,
+};
+
+/**
+ * The rate the sizing is for: the `stress` load shape's peak, 30 shop journeys a second; a journey reads
+ * three times (list, view, order status; priced as GET /api/products, the most expensive read) and
+ * places one order.
+ */
+export const DESIGN_RATE = { productsPerSecond: 90, ordersPerSecond: 30 };
+
+const pct = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
+
+export function evaluateGoals(results: Pick<Results, 'overhead' | 'startup' | 'settings'>): Goal[] {
+  const goals: Goal[] = [];
+  const { overhead, startup } = results;
+  for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
+    const ratios = overhead.endpoints[endpoint].ratiosToBaseline[overhead.telemetry];
+    if (!ratios) throw new Error(`no ratios of ${overhead.telemetry} to ${overhead.baseline}`);
+    const cost = 1 - ratios.throughput.median;
+    goals.push({
+      id: `throughput-${endpoint}`,
+      description: `${ENDPOINTS[endpoint]}: throughput lost to telemetry`,
+      target: `≤ ${pct(GOALS.throughputCost)}`,
+      measured: `${pct(cost)} (range ${pct(1 - ratios.throughput.max)} to ${pct(1 - ratios.throughput.min)})`,
+      met: cost <= GOALS.throughputCost,
+      ...(cost > GOALS.throughputCost ? { missedBy: `${((cost - GOALS.throughputCost) * 100).toFixed(1)} percentage points` } : {}),
+    });
+    const added = ratios.p99.median - 1;
+    goals.push({
+      id: `p99-${endpoint}`,
+      description: `${ENDPOINTS[endpoint]}: p99 latency added by telemetry`,
+      target: `≤ ${pct(GOALS.p99Added)}`,
+      measured: `${pct(added)} (range ${pct(ratios.p99.min - 1)} to ${pct(ratios.p99.max - 1)})`,
+      met: added <= GOALS.p99Added,
+      ...(added > GOALS.p99Added ? { missedBy: `${((added - GOALS.p99Added) * 100).toFixed(1)} percentage points` } : {}),
+    });
+  }
+  for (const service of SERVICES) {
+    const ratio = startup.ratiosToBaseline[service]?.curated;
+    if (!ratio) throw new Error(`no start-up ratio for ${service}`);
+    goals.push({
+      id: `startup-${service}`,
+      description: `${service}: start-up with telemetry over without`,
+      target: `≤ ${GOALS.startupRatio.toFixed(2)}x`,
+      measured: `${ratio.median.toFixed(2)}x (range ${ratio.min.toFixed(2)}x to ${ratio.max.toFixed(2)}x)`,
+      met: ratio.median <= GOALS.startupRatio,
+      ...(ratio.median > GOALS.startupRatio ? { missedBy: pct(ratio.median / GOALS.startupRatio - 1) } : {}),
+    });
+  }
+  const contained = overhead.memory.contained ? 'contained' : undefined;
+  for (const [config, where] of [
+    [overhead.telemetry, 'native process, heap sized by V8 from the host’s memory'],
+    ...(contained ? [[contained, `in a ${results.settings.overhead.containedLimitsMiB.contained} MiB memory cgroup with the images’ heap setting`] as const] : []),
+  ] as const) {
+    for (const service of SERVICES) {
+      const rss = overhead.memory[config]?.[service]?.loadRssMiB;
+      if (!rss) throw new Error(`no RSS under load for ${service} (${config})`);
+      goals.push({
+        id: `rss-${config}-${service}`,
+        description: `${service}: RSS under load, telemetry on, ${where} (largest of all repetitions)`,
+        target: `< ${GOALS.loadRssMiB} MiB`,
+        measured: `${rss.max.toFixed(1)} MiB (median ${rss.median.toFixed(1)} MiB)`,
+        met: rss.max < GOALS.loadRssMiB,
+        ...(rss.max >= GOALS.loadRssMiB ? { missedBy: pct(rss.max / GOALS.loadRssMiB - 1) } : {}),
+      });
+    }
+  }
+  return goals;
+}
+
+const ceilTo = (value: number, step: number) => Math.ceil(value / step) * step;
+
+/** CPU per request may rise this much under a memory limit before the limit counts as too tight. */
+export const MAX_CPU_RISE_UNDER_LIMIT = 0.25;
+
+/**
+ * What a memory limit cost a service: the rise of its CPU per request (GET /api/products and POST
+ * /api/orders together, so an endpoint the service barely takes part in weighs little) over the same
+ * service without a limit. The worker, saturated by its jobs either way, shows it as fewer jobs per second.
+ */
+export function cpuRiseUnderLimit(overhead: Results['overhead'], program: string, config: string): number {
+  if (program === 'worker') {
+    const free = overhead.workerThroughput[overhead.telemetry]?.median;
+    const limited = overhead.workerThroughput[config]?.median;
+    return free !== undefined && limited !== undefined ? free / limited - 1 : Number.NaN;
+  }
+  const cost = (figures: Results['overhead']['cpu'][string][string] | undefined) =>
+    figures ? figures.msPerRequest.products.median + figures.msPerRequest.orders.median : Number.NaN;
+  return cost(overhead.cpu[config]?.[program]) / cost(overhead.cpu[overhead.telemetry]?.[program]) - 1;
+}
+
+/**
+ * Requests and limits per program, from the measurements:
+ * - memory limit of the services: the smallest limit tried (contained configurations) at which the
+ *   service had no OOM kill and its CPU per request stayed within 25% of its CPU per request without a
+ *   limit (a tight heap shows as garbage-collection CPU; for the worker, saturated by its jobs: its jobs
+ *   per second fell by at most that much); when none qualifies, the largest limit tried,
+ *   flagged. Memory request: the largest RSS seen inside that limit plus 10%, rounded up to 16 MiB.
+ *   Without contained measurements: request = largest native RSS under load + 25%, limit = twice it;
+ * - memory of the Go programs: request = largest RSS under load + 25%, limit = twice it, rounded up to 16 MiB;
+ * - CPU request: idle CPU plus the measured CPU per request at the design rate, rounded up to 10m, 50m at least;
+ * - CPU limit: 1000m for the Node.js services (JavaScript runs on one thread; a limit below one core
+ *   throttles the event loop in bursts), none for the Go backends (they use every core they get).
+ * The Collector's memory_limiter must sit below its container limit: set OTELCOL_MEMORY_LIMIT_MIB to
+ * about 80% of the limit (docs/performance.md says so next to the table).
+ */
+export function sizing(results: Pick<Results, 'overhead' | 'collector' | 'settings'>): Results['sizing'] {
+  const { overhead } = results;
+  const memory = overhead.memory[overhead.telemetry] ?? {};
+  const cpu = overhead.cpu[overhead.telemetry] ?? {};
+  const limits = CONTAINED_CONFIGS.filter((config) => overhead.memory[config]).sort(
+    (a, b) => results.settings.overhead.containedLimitsMiB[a] - results.settings.overhead.containedLimitsMiB[b],
+  );
+  const rows: SizingRow[] = [];
+  for (const program of [...SERVICES, 'otel-collector', 'jaeger', 'prometheus']) {
+    let rss = memory[program]?.loadRssMiB.max;
+    // The Collector is sized for its highest sustained span rate too, not only for the shop's traffic.
+    if (program === 'otel-collector' && rss !== undefined) rss = Math.max(rss, results.collector.atMax.collectorRssMiB.max);
+    const figures = cpu[program];
+    if (rss === undefined || !figures) throw new Error(`no measurements of ${program} to size it from`);
+    const isService = (SERVICES as readonly string[]).includes(program);
+    let cores = figures.idleCores.median;
+    const basis: string[] = [];
+    if (program === 'worker') {
+      // The worker's load is its jobs, not shop traffic: size it for the CPU it used under the benchmark's jobs.
+      cores = figures.loadCores.worker.median;
+      basis.push('CPU: 4 concurrent CPU jobs');
+    } else {
+      cores +=
+        (figures.msPerRequest.products.median * DESIGN_RATE.productsPerSecond + figures.msPerRequest.orders.median * DESIGN_RATE.ordersPerSecond) / 1000;
+      basis.push('CPU: per request × design rate');
+    }
+    let measuredRss = rss;
+    let memoryRequestMiB = ceilTo(rss * 1.25, 16);
+    let memoryLimitMiB = ceilTo(rss * 2, 16);
+    if (isService && limits.length > 0) {
+      const tried = limits.map((config) => {
+        const inside = overhead.memory[config]?.[program];
+        return { config, limitMiB: results.settings.overhead.containedLimitsMiB[config], inside, rise: cpuRiseUnderLimit(overhead, program, config) };
+      });
+      const fit = tried.find((one) => one.inside?.limit?.oomKills === 0 && one.rise <= MAX_CPU_RISE_UNDER_LIMIT);
+      const chosen = fit ?? tried[tried.length - 1];
+      if (chosen?.inside) {
+        measuredRss = chosen.inside.loadRssMiB.max;
+        memoryLimitMiB = chosen.limitMiB;
+        memoryRequestMiB = Math.min(chosen.limitMiB, ceilTo(measuredRss * 1.1, 16));
+        const others = tried
+          .filter((one) => one !== chosen)
+          .map((one) => `${one.limitMiB} MiB: ${(one.rise * 100).toFixed(0)}%`)
+          .join(', ');
+        basis.push(
+          fit
+            ? `memory: smallest limit tried with CPU per request within ${MAX_CPU_RISE_UNDER_LIMIT * 100}% (${(chosen.rise * 100).toFixed(0)}%${others ? `; ${others}` : ''})`
+            : `memory: no limit tried kept CPU per request within ${MAX_CPU_RISE_UNDER_LIMIT * 100}% (${tried.map((one) => `${one.limitMiB} MiB: ${(one.rise * 100).toFixed(0)}%`).join(', ')}): give it more`,
+        );
+      }
+    } else {
+      basis.push('memory: largest RSS under load');
+    }
+    rows.push({
+      program,
+      measuredLoadRssMiB: Math.round(measuredRss * 10) / 10,
+      measuredIdleCores: figures.idleCores.median,
+      memoryRequestMiB,
+      memoryLimitMiB,
+      cpuRequestMillicores: Math.max(50, ceilTo(cores * 1000, 10)),
+      cpuLimitMillicores: isService ? 1000 : null,
+      basis: basis.join('; '),
+    });
+  }
+  return { designRate: DESIGN_RATE, rows };
+}

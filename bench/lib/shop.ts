@@ -1,0 +1,201 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManagedProcess, type ProcessSpec } from '../../tools/stack/process';
+import { track } from './cleanup';
+import { MemoryCgroups } from './memory-cgroup';
+import { type Ports, SERVICES, type ServiceName, stackSpecs } from '../../tools/stack/stack';
+
+/**
+ * How a service is started:
+ * - curated: the kit's preload, @qoslab/telemetry/register (the curated instrumentation set);
+ * - off: the same preload with OTEL_SDK_DISABLED=true, which loads nothing;
+ * - all: every default auto-instrumentation, @opentelemetry/auto-instrumentations-node/register;
+ * - no-runtime-node, no-pino: the curated set less one instrumentation (see preload/drop-instrumentations.cjs);
+ * - sampled: the curated set keeping 10% of the traces (parent-based trace-id ratio sampler);
+ * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
+ *   primed by an earlier start;
+ * - contained, contained-large: curated, each service in a memory cgroup (ShopOptions.containedLimitsMiB)
+ *   with the heap setting of the images (tools/images/service.Dockerfile), as in a container.
+ */
+export const TELEMETRY_CONFIGS = [
+  'curated',
+  'off',
+  'all',
+  'no-runtime-node',
+  'no-pino',
+  'sampled',
+  'curated-cached',
+  'off-cached',
+  'contained',
+  'contained-large',
+] as const;
+export type TelemetryConfig = (typeof TELEMETRY_CONFIGS)[number];
+
+export const CONTAINED_CONFIGS = ['contained', 'contained-large'] as const;
+export type ContainedConfig = (typeof CONTAINED_CONFIGS)[number];
+export const isContained = (config: string): config is ContainedConfig => (CONTAINED_CONFIGS as readonly string[]).includes(config);
+
+export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+const DROPPED: Partial<Record<TelemetryConfig, string>> = {
+  'no-runtime-node': '@opentelemetry/instrumentation-runtime-node',
+  'no-pino': '@opentelemetry/instrumentation-pino',
+};
+
+const DROP_PRELOAD = join(__dirname, '..', 'preload', 'drop-instrumentations.cjs');
+
+export interface ShopOptions {
+  runDir: string;
+  metricExportIntervalMs: number;
+  /** The run's own ports (free ones), so the benchmark runs beside another stack. */
+  ports: Ports;
+  /** The memory limit of each service in the contained configurations. */
+  containedLimitsMiB?: Record<ContainedConfig, number>;
+}
+
+/** The images' NODE_OPTIONS size V8's heap from the container's memory limit with this flag. */
+const IMAGE_HEAP_FLAG = '--max-old-space-size-percentage=70';
+
+function stackSpec(name: string, options: ShopOptions): ProcessSpec {
+  const [spec] = stackSpecs({
+    runDir: options.runDir,
+    traffic: false,
+    metricExportIntervalMs: options.metricExportIntervalMs,
+    ports: options.ports,
+    only: [name],
+  });
+  if (!spec) throw new Error(`the native stack has no program ${name}`);
+  return spec;
+}
+
+export const url = (ports: Ports, program: keyof Ports, path = '') => `http://127.0.0.1:${ports[program]}${path}`;
+
+/** The native stack's spec for one service, started with the given telemetry configuration. */
+export function serviceSpec(name: ServiceName, config: TelemetryConfig, options: ShopOptions): ProcessSpec {
+  const base = stackSpec(name, options);
+  // Fault injection is on in the native stack for the lab; the benchmark measures the default (off).
+  const env: NodeJS.ProcessEnv = { ...base.env, FAULT_INJECTION_ENABLED: 'false' };
+  let args = base.args;
+  switch (config) {
+    case 'curated':
+      break;
+    case 'off':
+      env.OTEL_SDK_DISABLED = 'true';
+      break;
+    case 'sampled':
+      env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+      env.OTEL_TRACES_SAMPLER_ARG = '0.1';
+      break;
+    case 'curated-cached':
+      env.NODE_COMPILE_CACHE = join(options.runDir, 'compile-cache');
+      break;
+    case 'off-cached':
+      env.NODE_COMPILE_CACHE = join(options.runDir, 'compile-cache');
+      env.OTEL_SDK_DISABLED = 'true';
+      break;
+    case 'contained':
+    case 'contained-large':
+      args = [IMAGE_HEAP_FLAG, ...base.args];
+      break;
+    case 'all':
+      args = ['--require', '@opentelemetry/auto-instrumentations-node/register', 'dist/main.js'];
+      break;
+    case 'no-runtime-node':
+    case 'no-pino':
+      args = ['--require', DROP_PRELOAD, ...base.args];
+      env.BENCH_DROP_INSTRUMENTATIONS = DROPPED[config];
+      break;
+  }
+  return { ...base, name: `${name}-${config}`, args, env };
+}
+
+export function backendSpec(name: Backend, options: ShopOptions & { dataDir?: string }): ProcessSpec {
+  const spec = stackSpec(name, options);
+  if (name === 'postgres' && options.dataDir) return { ...spec, env: { ...spec.env, PGDATA: options.dataDir } };
+  return spec;
+}
+
+/** Polls readiness every 10 ms (the stack's own wait polls every 200 ms, too coarse to time start-up). */
+export async function waitReadyFine(managed: ManagedProcess, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (!managed.running) throw new Error(`${managed.name} exited before it was ready:\n${managed.tail()}`);
+    if (await managed.isReady()) return;
+    await sleep(10);
+  }
+  throw new Error(`${managed.name} was not ready within ${timeoutMs} ms:\n${managed.tail()}`);
+}
+
+/** One running set of the five shop services (and a fresh PostgreSQL), all in one telemetry configuration. */
+export class Shop {
+  private readonly untrack: () => void;
+
+  private constructor(
+    readonly config: TelemetryConfig,
+    readonly processes: Map<ServiceName | 'postgres', ManagedProcess>,
+    private readonly dataDir: string,
+    private readonly cgroups?: MemoryCgroups,
+  ) {
+    this.untrack = track(() => this.stop());
+  }
+
+  static async start(config: TelemetryConfig, label: string, options: ShopOptions & { logDir: string }): Promise<Shop> {
+    const dataDir = join(options.runDir, 'pgdata', label);
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(join(options.runDir, 'pgdata'), { recursive: true });
+    const postgres = new ManagedProcess(backendSpec('postgres', { ...options, dataDir }), options.logDir);
+    const processes = new Map<ServiceName | 'postgres', ManagedProcess>([['postgres', postgres]]);
+    const limit = isContained(config) ? options.containedLimitsMiB?.[config] : undefined;
+    if (isContained(config) && limit === undefined) throw new Error(`no memory limit for the ${config} configuration`);
+    const cgroups = limit !== undefined ? new MemoryCgroups(label, limit) : undefined;
+    for (const name of SERVICES) {
+      const spec = serviceSpec(name, config, options);
+      processes.set(name, new ManagedProcess(cgroups ? cgroups.wrap(spec, name) : spec, options.logDir));
+    }
+    const shop = new Shop(config, processes, dataDir, cgroups);
+    try {
+      postgres.start();
+      await postgres.waitReady(60_000);
+      for (const name of SERVICES) processes.get(name)?.start();
+      await Promise.all(SERVICES.map((name) => processes.get(name)?.waitReady(90_000)));
+    } catch (error) {
+      await shop.stop();
+      throw error;
+    }
+    return shop;
+  }
+
+  pids(): Map<ServiceName, number> {
+    const out = new Map<ServiceName, number>();
+    for (const name of SERVICES) {
+      const pid = this.processes.get(name)?.pid;
+      if (pid === undefined) throw new Error(`${name} is not running`);
+      out.set(name, pid);
+    }
+    return out;
+  }
+
+  /** Memory-limit events of each service, in the `contained` configuration; undefined otherwise. */
+  memoryEvents(): Map<ServiceName, { limitHits: number; oomKills: number }> | undefined {
+    const cgroups = this.cgroups;
+    if (!cgroups) return undefined;
+    return new Map(SERVICES.map((name) => [name, cgroups.events(name)]));
+  }
+
+  /** Throws when a program of the shop has exited: a crash must not pass for a slow run. */
+  assertRunning(): void {
+    for (const managed of this.processes.values()) {
+      if (!managed.running) throw new Error(`${managed.name} exited during the benchmark:\n${managed.tail()}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.untrack();
+    await Promise.all(SERVICES.map((name) => this.processes.get(name)?.stop()));
+    await this.processes.get('postgres')?.stop();
+    this.cgroups?.remove();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,307 @@
+// Shared helpers of the reliability suites: a native stack on free ports in a scratch directory, a raw
+// HTTP/1.1 client for requests fetch() refuses to send, Jaeger look-ups by trace id, RSS, medians.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResponseLike } from '@qoslab/http-kit/testing';
+import { ManagedProcess } from '../../tools/stack/process';
+import { type Ports, PORTS, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack } from '../../tools/stack/stack';
+import { getTrace, type JaegerTrace, serviceOf } from '../lib/jaeger';
+
+export const LOOPBACK = '127.0.0.1';
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestStack {
+  stack: Stack;
+  ports: Ports;
+  runDir: string;
+  url(program: keyof Ports, path?: string): string;
+  /** Everything the program wrote to its log so far (all its runs). */
+  log(program: string): string;
+  /** Adds a program of the stack that was left out of `only` (not started); stop() stops it too. */
+  add(program: string): ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * The native stack (tools/stack) on free ports with its data and logs in a scratch directory, without
+ * the k6 traffic, metrics exported every second and fast span batches.
+ */
+export async function startTestStack(options: StackOptions & { only: readonly string[] }): Promise<TestStack> {
+  const runDir = mkdtempSync(join(tmpdir(), 'qoslab-reliability-'));
+  const ports = {} as Ports;
+  for (const name of Object.keys(PORTS) as Array<keyof Ports>) ports[name] = await freePort();
+  const stackOptions: StackOptions = {
+    traffic: false,
+    metricExportIntervalMs: 1000,
+    ...options,
+    serviceEnv: { OTEL_BSP_SCHEDULE_DELAY: '200', ...options.serviceEnv },
+    runDir,
+    ports,
+  };
+  const stack = await startStack(stackOptions);
+  return {
+    stack,
+    ports,
+    runDir,
+    url: (program, path = '') => `http://${LOOPBACK}:${ports[program]}${path}`,
+    log: (program) => {
+      try {
+        return readFileSync(stack.process(program).logFile(), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    add: (program) => {
+      const [spec] = stackSpecs({ ...stackOptions, only: [program] });
+      if (!spec) throw new Error(`no program ${program} in the stack`);
+      const managed = new ManagedProcess(spec, join(runDir, 'logs'));
+      stack.processes.set(program, managed);
+      return managed;
+    },
+    stop: async () => {
+      await stack.stop();
+      if (process.env.RELIABILITY_KEEP_RUN_DIR) process.stderr.write(`kept ${runDir}\n`);
+      else rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Extra environment for services, keyed by name (StackOptions.envOf). */
+export type EnvOf = Partial<Record<ServiceName, Record<string, string>>>;
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface RawRequest {
+  port: number;
+  method: string;
+  /** Sent as it is, so it can hold anything a client may put on the request line. */
+  target: string;
+  headers?: Array<[string, string]>;
+  body?: Buffer | string;
+  timeoutMs?: number;
+}
+
+/**
+ * One request on its own connection, written byte for byte (no normalisation, no header checks), read
+ * until the server closes. Resolves with status 0 when the server closed without an answer.
+ */
+export function rawRequest(request: RawRequest): Promise<RawResponse> {
+  const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  const head = [
+    `${request.method} ${request.target} HTTP/1.1`,
+    `host: ${LOOPBACK}:${request.port}`,
+    'connection: close',
+    ...(body ? [`content-length: ${body.length}`] : []),
+    ...(request.headers ?? []).map(([name, value]) => `${name}: ${value}`),
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const socket = connect(request.port, LOOPBACK);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${request.method} ${request.target.slice(0, 80)} within ${request.timeoutMs ?? 10_000} ms`));
+    }, request.timeoutMs ?? 10_000);
+    // The server may answer (413, 431) and close before it has read everything: that is not an error.
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(parseResponse(Buffer.concat(chunks)));
+    });
+    socket.on('connect', () => {
+      socket.write(Buffer.from(`${head}\r\n\r\n`, 'utf8'));
+      if (body) socket.write(body);
+    });
+  });
+}
+
+function parseResponse(raw: Buffer): RawResponse {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) return { status: 0, headers: {}, body: raw.toString('latin1') };
+  const [statusLine = '', ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = raw.subarray(end + 4);
+  if (headers['transfer-encoding'] === 'chunked') body = dechunk(body);
+  return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body: body.toString('utf8') };
+}
+
+function dechunk(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset < body.length) {
+    const lineEnd = body.indexOf('\r\n', offset);
+    const size = parseInt(body.subarray(offset, lineEnd).toString('latin1'), 16);
+    if (!size) break;
+    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+    offset = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+/** A raw or fetch response in the shape of @qoslab/http-kit/testing's assertProblem (body parsed). */
+export function problemOf(response: { status: number; headers: Record<string, string> | Headers; body: string }): ResponseLike {
+  const headers = response.headers instanceof Headers ? Object.fromEntries(response.headers) : response.headers;
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    body = response.body;
+  }
+  return { status: response.status, headers, body };
+}
+
+/** Waits until Jaeger has the trace and `complete` says it has all it should; Jaeger may be restarting. */
+export async function waitForTrace(
+  queryPort: number,
+  traceId: string,
+  complete: (trace: JaegerTrace) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<JaegerTrace> {
+  const deadline = Date.now() + timeoutMs;
+  let last: JaegerTrace | undefined;
+  while (Date.now() < deadline) {
+    last = await getTrace(`http://${LOOPBACK}:${queryPort}`, traceId).catch(() => undefined);
+    if (last && complete(last)) return last;
+    await sleep(500);
+  }
+  const seen = last ? last.spans.map((span) => `${serviceOf(last as JaegerTrace, span)}:${span.operationName}`).join(', ') : 'nothing';
+  throw new Error(`trace ${traceId} not complete in Jaeger within ${timeoutMs} ms; it has ${seen}`);
+}
+
+/** Polls until check() returns a value other than undefined. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+/** Resident set size of a process in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/**
+ * Live heap of a process started with --inspect=<port>, in MiB: a full garbage collection first, then
+ * V8's used heap size, through the inspector protocol.
+ */
+export async function liveHeapMiB(inspectPort: number): Promise<number> {
+  const targets = (await (await fetch(`http://${LOOPBACK}:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const socket = new WebSocket((targets[0] as { webSocketDebuggerUrl: string }).webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  let nextId = 0;
+  const call = (method: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = ++nextId;
+      const onMessage = (event: MessageEvent) => {
+        const message = JSON.parse(String(event.data)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+        if (message.id !== id) return;
+        socket.removeEventListener('message', onMessage);
+        if (message.error) reject(new Error(`${method}: ${JSON.stringify(message.error)}`));
+        else resolve(message.result ?? {});
+      };
+      socket.addEventListener('message', onMessage);
+      socket.send(JSON.stringify({ id, method }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    const usage = await call('Runtime.getHeapUsage');
+    return Number(usage.usedSize) / 2 ** 20;
+  } finally {
+    socket.close();
+  }
+}
+
+export function median(values: number[]): number {
+  assert.ok(values.length > 0, 'median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export interface Timed {
+  status: number;
+  ms: number;
+  error?: string;
+}
+
+/** One request through fetch, timed; a network error is status 0 with the error's message. */
+export async function timedFetch(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Timed & { body: string; headers: Headers }> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 15_000) });
+    const body = await response.text();
+    return { status: response.status, ms: performance.now() - started, body, headers: response.headers };
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    return { status: 0, ms: performance.now() - started, body: '', headers: new Headers(), error: cause };
+  }
+}
+
+/** Runs `count` calls of `call` with at most `concurrency` at once; resolves with every result in order. */
+export async function runConcurrently<T>(count: number, concurrency: number, call: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await call(index);
+      }
+    }),
+  );
+  return results;
+}
+
+export const card = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
+
+export function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { customer: { email: 'ada@example.com' }, items: [{ productId: 'p-001', quantity: 1 }], payment: { card }, ...overrides };
+}
+
+export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** Lines of a JSON-lines log that contain `text`. */
+export function linesWith(log: string, text: string): string[] {
+  return log.split('\n').filter((line) => line.includes(text));
+}
