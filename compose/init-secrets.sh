@@ -5,8 +5,7 @@
 # initialised with the first one (`docker compose down -v` removes both together).
 #
 #   postgres-password        uid 70 (postgres), read by the postgres image (POSTGRES_PASSWORD_FILE)
-#   pgpass                   uid 1000 (the services), the orders service's libpq password file
-#                            (PGPASSFILE; it must not be readable by group or others)
+#   database-password        uid 1000 (the services), the orders service's DATABASE_PASSWORD_FILE
 #   grafana-admin-password   uid 472 (grafana), GF_SECURITY_ADMIN_PASSWORD__FILE
 #
 # POSIX sh with busybox or coreutils: it runs in the postgres image, alpine or Debian based.
@@ -37,10 +36,9 @@ if [ ! -s "$dir/.postgres-password" ]; then
   random_hex >"$dir/..postgres-password.tmp"
   mv "$dir/..postgres-password.tmp" "$dir/.postgres-password"
   # Copies of an older password would no longer match.
-  rm -f "$dir/postgres-password" "$dir/pgpass"
+  rm -f "$dir/postgres-password" "$dir/database-password"
 fi
 password="$(cat "$dir/.postgres-password")"
 write postgres-password 70:70 "$password"
-# hostname:port:database:username:password
-write pgpass 1000:1000 "postgres:5432:shop:shop:$password"
+write database-password 1000:1000 "$password"
 write grafana-admin-password 472:472 "$(random_hex)"

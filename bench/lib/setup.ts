@@ -1,9 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../../tools/lib/toolchain';
-import { type Ports, PORTS, SERVICES } from '../../tools/stack/stack';
+import { SERVICES } from '../../tools/stack/stack';
 
 export class SetupError extends Error {}
 
@@ -58,24 +57,7 @@ export function ensureAutoInstrumentations(): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
 /** A free loopback port for every program of the stack, so the benchmark runs beside `npm run stack`. */
-export async function freePorts(): Promise<Ports> {
-  const ports = {} as Ports;
-  for (const name of Object.keys(PORTS) as (keyof Ports)[]) ports[name] = await freePort();
-  return ports;
-}
-
 export function versionOf(command: string, args: string[]): string {
   try {
     const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });

@@ -160,7 +160,7 @@ describe('every container', () => {
       }
     }
     assert.equal(services.postgres!.environment.POSTGRES_PASSWORD_FILE, '/run/secrets/qoslab/postgres-password');
-    assert.equal(services.orders!.environment.PGPASSFILE, '/run/secrets/qoslab/pgpass');
+    assert.equal(services.orders!.environment.DATABASE_PASSWORD_FILE, '/run/secrets/qoslab/database-password');
     assert.equal(services.grafana!.environment.GF_SECURITY_ADMIN_PASSWORD__FILE, '/run/secrets/qoslab/grafana-admin-password');
   });
 });
@@ -176,12 +176,12 @@ describe('the secrets service', { skip: process.getuid?.() !== 0 && 'needs root 
       const files = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
       const owner = (file: string) => `${statSync(join(dir, file)).uid} ${(statSync(join(dir, file)).mode & 0o777).toString(8)}`;
       assert.equal(owner('postgres-password'), '70 400');
-      assert.equal(owner('pgpass'), '1000 400');
+      assert.equal(owner('database-password'), '1000 400');
       assert.equal(owner('grafana-admin-password'), '472 400');
       assert.equal(owner('.postgres-password'), '0 600');
       const password = files['postgres-password']!.trim();
       assert.match(password, /^[0-9a-f]{48}$/);
-      assert.equal(files.pgpass, `postgres:5432:shop:shop:${password}\n`);
+      assert.equal(files['database-password'], `${password}\n`);
       assert.notEqual(files['grafana-admin-password']!.trim(), password);
 
       const second = run('sh', [script, dir]);

@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { freePort, getOk, run, waitFor } from '../pipeline/support';
+import { getOk, run, waitFor } from '../pipeline/support';
+import { freePort } from '../../tools/stack/process';
 import {
   bytes,
   compose,
@@ -163,7 +164,7 @@ describe('the default profile', () => {
         assert.doesNotMatch(assignment, /^[A-Z_]*PASSWORD=/, `${name}: ${assignment.split('=')[0]}`);
       }
     }
-    // orders is healthy only with a database connection: the pgpass password matched the one
+    // orders is healthy only with a database connection: the DATABASE_PASSWORD_FILE password matched the one
     // PostgreSQL was initialised with.
     assert.equal(healthOf(containerOf(PROJECT, 'orders')), 'healthy');
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Stack, startStack } from '../../tools/stack/stack';
+import { freePorts, type Stack, startStack } from '../../tools/stack/stack';
 import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
 import { evaluable, metricNames, promQuery, shippedExpressions } from '../lib/promql';
 
@@ -42,7 +42,8 @@ const order = {
 before(async () => {
   runDir = mkdtempSync(join(tmpdir(), 'qoslab-e2e-'));
   const started = Date.now();
-  stack = await startStack({ runDir, traffic: true, metricExportIntervalMs: 2000 });
+  // Free ports, so the test runs beside a developer's `npm run stack`.
+  stack = await startStack({ runDir, traffic: true, metricExportIntervalMs: 2000, ports: await freePorts() });
   const ports = stack.ports;
   jaeger = `http://127.0.0.1:${ports.jaegerQuery}`;
   prometheus = `http://127.0.0.1:${ports.prometheus}`;
@@ -124,6 +125,10 @@ test('every PromQL expression of the shipped dashboards and rules returns data',
   const skipped = shippedExpressions().length - expressions.length;
   assert.ok(expressions.length >= 30, `only ${expressions.length} expressions`);
   const problems = await eventually(async () => {
+    // Error panels and rules need errors: an injected catalog failure is a 500 there and a 502 at the
+    // gateway, an error span, and a failed edge in the service graph.
+    const faulted = await fetch(`${gateway}/api/products`, { headers: { 'x-fault-inject': 'catalog:status=500' } });
+    assert.equal(faulted.status, 502);
     const empty: string[] = [];
     for (const expression of expressions) {
       if ((await promQuery(prometheus, evaluable(expression))).length === 0) empty.push(`${expression.where}: ${expression.expr}`);

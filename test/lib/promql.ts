@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { repoRoot } from '../../tools/lib/toolchain';
 
 export interface Expression {
@@ -8,7 +9,7 @@ export interface Expression {
   kind: 'dashboard' | 'record' | 'alert' | 'variable';
 }
 
-interface Dashboard {
+export interface Dashboard {
   panels: { title: string; targets?: { expr?: string }[] }[];
   templating?: { list: { name: string; query: { query: string } | string }[] };
 }
@@ -16,10 +17,11 @@ interface Dashboard {
 const dashboardDir = join(repoRoot, 'observability', 'grafana', 'dashboards');
 const rulesDir = join(repoRoot, 'observability', 'prometheus', 'rules');
 
-export function dashboardFiles(): { name: string; dashboard: Dashboard }[] {
+/** The shipped Grafana dashboards, parsed; callers that read more fields pass a richer type. */
+export function dashboardFiles<T extends Dashboard = Dashboard>(): { name: string; dashboard: T }[] {
   return readdirSync(dashboardDir)
     .filter((name) => name.endsWith('.json'))
-    .map((name) => ({ name, dashboard: JSON.parse(readFileSync(join(dashboardDir, name), 'utf8')) as Dashboard }));
+    .map((name) => ({ name, dashboard: JSON.parse(readFileSync(join(dashboardDir, name), 'utf8')) as T }));
 }
 
 /** Every PromQL expression the kit ships: dashboard panels and variables, recording and alerting rules. */
@@ -35,9 +37,9 @@ export function shippedExpressions(): Expression[] {
     }
   }
   for (const file of readdirSync(rulesDir).filter((name) => name.endsWith('.yml'))) {
-    const text = readFileSync(join(rulesDir, file), 'utf8');
-    for (const match of text.matchAll(/^\s+- (record|alert): (\S+)\n\s+expr: (.+)$/gm)) {
-      out.push({ where: `${file} / ${match[2]}`, expr: match[3] as string, kind: match[1] as 'record' | 'alert' });
+    const rules = parse(readFileSync(join(rulesDir, file), 'utf8')) as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] };
+    for (const rule of rules.groups.flatMap((group) => group.rules)) {
+      out.push({ where: `${file} / ${rule.record ?? rule.alert}`, expr: rule.expr, kind: rule.record ? 'record' : 'alert' });
     }
   }
   return out;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { toolPath } from '../lib/tools';
-import { freePort, getOk, start, waitFor, type Started } from '../pipeline/support';
+import { getOk, start, waitFor, type Started } from '../pipeline/support';
+import { freePort } from '../../tools/stack/process';
 import { describeRun, runLoadtest, startWorkers, workerUrls, type Stack } from './support';
 
 // k6's own metrics reach Prometheus by remote write when the runner is given a Prometheus URL.

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { toolPath } from '../lib/tools';
-import { freePort, run } from '../pipeline/support';
+import { run } from '../pipeline/support';
+import { freePort } from '../../tools/stack/process';
 import { describeRun, ROOT, readPoints, readSummary, runLoadtest, startShop, type LoadtestRun, type Stack } from './support';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, getOk, start, waitFor, type Started } from '../pipeline/support';
+import { getOk, start, waitFor, type Started } from '../pipeline/support';
+import { freePort } from '../../tools/stack/process';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const RUNNER = path.join(ROOT, 'tools', 'loadtest.ts');

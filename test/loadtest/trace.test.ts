@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { toolPath } from '../lib/tools';
-import { freePort, getOk, start, waitFor, type Started } from '../pipeline/support';
+import { getOk, start, waitFor, type Started } from '../pipeline/support';
+import { freePort } from '../../tools/stack/process';
 import { describeRun, ROOT, readPoints, runLoadtest, startShop, type Stack } from './support';
 
 // The real pipeline on loopback: services → Collector (OTLP/HTTP) → Jaeger (OTLP/gRPC) → query API.

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { freePort, getOk, start, waitFor, type Started } from './support';
+import { getOk, start, waitFor, type Started } from './support';
+import { freePort } from '../../tools/stack/process';
 
 const MAX_BATCHES = 120;
 const SPANS_PER_BATCH = 500;

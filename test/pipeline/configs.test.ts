@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { freePort, getOk, run, start, waitFor } from './support';
+import { getOk, run, start, waitFor } from './support';
+import { freePort } from '../../tools/stack/process';
 
 const collectorDir = join(repoRoot, 'otel-collector');
 const baseConfig = join(collectorDir, 'config.yaml');

@@ -1,16 +1,15 @@
 // The Grafana dashboards are well-formed, use only the provisioned data sources, and every PromQL
 // expression in them parses (promtool) and names only metrics the pipeline produces.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { dashboardFiles, metricNames, shippedExpressions, substituteVariables } from '../lib/promql';
 import { repoRoot, toolPath } from '../lib/tools';
 import { run } from './support';
 
-const dashboardDir = join(repoRoot, 'observability', 'grafana', 'dashboards');
-const rulesDir = join(repoRoot, 'observability', 'prometheus', 'rules');
 
 interface Target {
   datasource?: { type: string; uid: string };
@@ -32,9 +31,7 @@ interface Dashboard {
   templating: { list: { name: string; query: { query: string } | string; datasource?: { uid: string } }[] };
 }
 
-const dashboards = readdirSync(dashboardDir)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, dashboard: JSON.parse(readFileSync(join(dashboardDir, name), 'utf8')) as Dashboard }));
+const dashboards = dashboardFiles<Dashboard>();
 
 // The services' metrics as Prometheus stores them: the right-hand column of the table in
 // docs/architecture.md ("`name_*`" is a histogram).
@@ -58,36 +55,6 @@ const servicesMetrics = new Set(architectureMetrics());
 const pipelineMetric =
   /^(traces_span_metrics_(calls_total|duration_seconds_(bucket|sum|count))|traces_service_graph_request_(total|failed_total|(server|client)_seconds_(bucket|sum|count))|otelcol_[a-z_]+|target_info|up|job:[a-z_:0-9]+|shop_qos_class:[a-z_:0-9]+)$/;
 const knownMetric = { test: (name: string) => servicesMetrics.has(name) || pipelineMetric.test(name) };
-
-const promqlKeywords = new Set([
-  'sum', 'max', 'min', 'avg', 'count', 'by', 'without', 'rate', 'irate', 'increase', 'histogram_quantile', 'and', 'or',
-  'unless', 'on', 'ignoring', 'group_left', 'group_right', 'label_values', 'bool', 'offset', 'le',
-]);
-
-/** Metric names in a PromQL expression: identifiers followed by a selector, a range or nothing. */
-function metricNames(expr: string): string[] {
-  const withoutStrings = expr.replace(/"[^"]*"/g, '""');
-  const withoutLabels = withoutStrings.replace(/\{[^}]*\}/g, '{}').replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const names = withoutLabels.match(/[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*(\{|\[|\)|$|\s*[/*+\-<>=]))/g) ?? [];
-  return names.filter((name) => !promqlKeywords.has(name) && !/^\d/.test(name));
-}
-
-/** Grafana variables replaced by values that keep the PromQL valid. */
-function substituteVariables(expr: string): string {
-  return expr.replaceAll('$__rate_interval', '1m').replace(/\$\{?[a-zA-Z_]+\}?/g, '.*');
-}
-
-function promExpressions(): { where: string; expr: string }[] {
-  const out: { where: string; expr: string }[] = [];
-  for (const { name, dashboard } of dashboards) {
-    for (const panel of dashboard.panels) {
-      for (const target of panel.targets ?? []) {
-        if (target.expr) out.push({ where: `${name} / ${panel.title}`, expr: target.expr });
-      }
-    }
-  }
-  return out;
-}
 
 test('there are the four dashboards of the kit', () => {
   assert.deepEqual(dashboards.map((d) => d.name).sort(), [
@@ -129,7 +96,7 @@ test('panels use only the provisioned data sources, by uid', () => {
 });
 
 test('every dashboard expression parses as PromQL (promtool)', () => {
-  const expressions = promExpressions();
+  const expressions = shippedExpressions().filter((e) => e.kind === 'dashboard');
   assert.ok(expressions.length >= 30, `only ${expressions.length} expressions found`);
   const scratch = mkdtempSync(join(tmpdir(), 'dashboards-'));
   try {
@@ -146,19 +113,8 @@ test('every dashboard expression parses as PromQL (promtool)', () => {
 });
 
 test('dashboards and rules name only metrics the pipeline produces', () => {
-  const ruleExprs = readdirSync(rulesDir)
-    .filter((name) => name.endsWith('.yml'))
-    .flatMap((name) =>
-      [...readFileSync(join(rulesDir, name), 'utf8').matchAll(/^\s+expr: (.+)$/gm)].map((m) => ({ where: name, expr: m[1]! })),
-    );
-  const variableQueries = dashboards.flatMap(({ name, dashboard }) =>
-    dashboard.templating.list.map((v) => ({
-      where: `${name} / $${v.name}`,
-      expr: (typeof v.query === 'string' ? v.query : v.query.query).replace(/^label_values\((.*),\s*\w+\)$/, '$1'),
-    })),
-  );
   const unknown: string[] = [];
-  for (const { where, expr } of [...promExpressions(), ...ruleExprs, ...variableQueries]) {
+  for (const { where, expr } of shippedExpressions()) {
     for (const name of metricNames(expr)) {
       if (!knownMetric.test(name)) unknown.push(`${where}: ${name}`);
     }

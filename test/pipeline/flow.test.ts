@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { freePort, getOk, start, waitFor, type Started } from './support';
+import { getOk, start, waitFor, type Started } from './support';
+import { freePort } from '../../tools/stack/process';
 
 type Attribute = { key: string; value: { stringValue?: string; intValue?: string } };
 

@@ -2,28 +2,16 @@
 // HTTP/1.1 client for requests fetch() refuses to send, Jaeger look-ups by trace id, RSS, medians.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
 import { ManagedProcess } from '../../tools/stack/process';
-import { type Ports, PORTS, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack } from '../../tools/stack/stack';
+import { freePorts, type Ports, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack } from '../../tools/stack/stack';
 import { getTrace, type JaegerTrace, serviceOf } from '../lib/jaeger';
 
 export const LOOPBACK = '127.0.0.1';
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface TestStack {
   stack: Stack;
@@ -43,8 +31,7 @@ export interface TestStack {
  */
 export async function startTestStack(options: StackOptions & { only: readonly string[] }): Promise<TestStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'qoslab-reliability-'));
-  const ports = {} as Ports;
-  for (const name of Object.keys(PORTS) as Array<keyof Ports>) ports[name] = await freePort();
+  const ports = await freePorts();
   const stackOptions: StackOptions = {
     traffic: false,
     metricExportIntervalMs: 1000,

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, toolPath } from '../lib/toolchain';
-import { ManagedProcess, type ProcessSpec } from './process';
+import { busyPorts, freePort, ManagedProcess, type ProcessSpec } from './process';
 
 export const PORTS = {
   gateway: 8080,
@@ -23,6 +23,13 @@ export const PORTS = {
 } as const;
 
 export type Ports = { -readonly [name in keyof typeof PORTS]: number };
+
+/** A free loopback port for every program of the stack, so a test stack runs beside `npm run stack`. */
+export async function freePorts(): Promise<Ports> {
+  const ports = {} as Ports;
+  for (const name of Object.keys(PORTS) as (keyof Ports)[]) ports[name] = await freePort();
+  return ports;
+}
 
 const LOOPBACK = '127.0.0.1';
 const http = (port: number, path: string) => `http://${LOOPBACK}:${port}${path}`;
@@ -93,7 +100,19 @@ function serviceSpec(name: ServiceName, options: StackOptions, ports: Ports): Pr
     cwd: join(repoRoot, 'services', name),
     env,
     ready: { http: http(ports[name], '/readyz') },
+    listens: [ports[name]],
   };
+}
+
+/**
+ * The shipped Prometheus configuration, copied into the run directory with the Collector's metrics
+ * address of this stack in targets/otel-collector.yml (the one per-environment file).
+ */
+function prometheusConfig(runDir: string, ports: Ports): string {
+  const dir = join(runDir, 'prometheus-config');
+  cpSync(join(repoRoot, 'observability', 'prometheus'), dir, { recursive: true });
+  writeFileSync(join(dir, 'targets', 'otel-collector.yml'), `- targets: ['${LOOPBACK}:${ports.collectorMetrics}']\n`);
+  return join(dir, 'prometheus.yml');
 }
 
 const postgresUrl = (ports: Ports) => `postgres://postgres:postgres@${LOOPBACK}:${ports.postgres}/postgres`;
@@ -109,7 +128,7 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
       name: 'prometheus',
       command: toolPath('prometheus'),
       args: [
-        `--config.file=${join(repoRoot, 'observability', 'prometheus', 'prometheus.yml')}`,
+        `--config.file=${prometheusConfig(runDir, ports)}`,
         `--storage.tsdb.path=${join(runDir, 'prometheus')}`,
         `--web.listen-address=${LOOPBACK}:${ports.prometheus}`,
         '--web.enable-remote-write-receiver',
@@ -118,6 +137,7 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
       ],
       env: base,
       ready: { http: http(ports.prometheus, '/-/ready') },
+      listens: [ports.prometheus],
     })],
     ['jaeger', () => ({
       name: 'jaeger',
@@ -133,6 +153,7 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
         JAEGER_OTLP_HTTP_PORT: String(ports.jaegerOtlpHttp),
       },
       ready: { http: http(ports.jaegerQuery, '/api/services') },
+      listens: [ports.jaegerQuery, ports.jaegerQueryGrpc, ports.jaegerHealth, ports.jaegerOtlpGrpc, ports.jaegerOtlpHttp],
     })],
     ['otel-collector', () => ({
       name: 'otel-collector',
@@ -149,6 +170,7 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
         PROMETHEUS_REMOTE_WRITE_URL: http(ports.prometheus, '/api/v1/write'),
       },
       ready: { http: http(ports.collectorHealth, '/') },
+      listens: [ports.otlpGrpc, ports.otlpHttp, ports.collectorHealth, ports.collectorMetrics],
     })],
     ['postgres', () => ({
       name: 'postgres',
@@ -156,6 +178,7 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
       args: [join(repoRoot, 'packages', 'embedded-postgres', 'dist', 'cli.js')],
       env: { ...base, PGDATA: join(runDir, 'pgdata'), HOST: LOOPBACK, PORT: String(ports.postgres) },
       ready: { tcp: { host: LOOPBACK, port: ports.postgres } },
+      listens: [ports.postgres],
     })],
     ...SERVICES.map((name): [string, () => ProcessSpec] => [name, () => serviceSpec(name, options, ports)]),
   ];
@@ -163,15 +186,20 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
     specs.push(['traffic', () => ({
       name: 'traffic',
       command: toolPath('k6'),
-      args: ['run', '--quiet', '--no-usage-report', join(repoRoot, 'loadtest', 'shop-journey.js')],
+      args: ['run', '--quiet', '--no-usage-report', '--tag', 'testid=stack-traffic', join(repoRoot, 'loadtest', 'shop-journey.js')],
       env: {
         ...base,
         BASE_URL: http(ports.gateway, ''),
+        // One virtual user walking the shop journey (with its think times): about one order a few seconds.
         LOAD_SHAPE: 'soak',
-        LOAD_RATE: '1',
-        LOAD_VUS: '2',
+        LOAD_VUS: '1',
         LOAD_DURATION: '24h',
         K6_NO_THRESHOLDS: 'true',
+        // k6's own metrics beside the services' in Prometheus, as in compose and Kubernetes.
+        K6_OUT: 'experimental-prometheus-rw',
+        K6_PROMETHEUS_RW_SERVER_URL: http(ports.prometheus, '/api/v1/write'),
+        K6_PROMETHEUS_RW_TREND_STATS: 'p(95),p(99)',
+        K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
       },
       ready: { logLine: /./s },
     })]);
@@ -188,6 +216,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logDir = join(runDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const specs = stackSpecs({ ...options, runDir });
+  const busy = await busyPorts(specs.flatMap((spec) => spec.listens ?? []));
+  if (busy.length > 0) {
+    throw new Error(`port ${busy.join(', ')} already in use on 127.0.0.1: is another stack (or \`npm run stack\`) running? Stop it first.`);
+  }
   const processes = new Map(specs.map((spec) => [spec.name, new ManagedProcess(spec, logDir)]));
 
   const stack: Stack = {

@@ -9,6 +9,8 @@ export const configSchema = commonConfig({ port: 8082 }).extend({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
     .optional(),
+  /** A file holding the database password (a mounted secret), so DATABASE_URL need not carry it. */
+  DATABASE_PASSWORD_FILE: z.string().min(1).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   /** Client-side bound on each query, so a hung database cannot hang requests. */
   DATABASE_QUERY_TIMEOUT_MS: env.milliseconds.min(1).default(5000),

@@ -4,6 +4,8 @@ import pg from 'pg';
 
 export interface PoolOptions {
   url: string;
+  /** Overrides the password in the URL (read from DATABASE_PASSWORD_FILE). */
+  password?: string;
   max: number;
   queryTimeoutMs: number;
 }
@@ -11,6 +13,7 @@ export interface PoolOptions {
 export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
+    ...(options.password === undefined ? {} : { password: options.password }),
     max: options.max,
     connectionTimeoutMillis: 2000,
     idleTimeoutMillis: 10_000,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { startEmbeddedPostgres } from '@qoslab/embedded-postgres';
 import { loadConfigOrExit, Readiness, serve, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const pool = createPool(
     {
       url: config.DATABASE_URL ?? (embedded?.url as string),
+      password: config.DATABASE_PASSWORD_FILE ? readFileSync(config.DATABASE_PASSWORD_FILE, 'utf8').trim() : undefined,
       // PGlite runs one query at a time; one connection keeps transactions from interleaving.
       max: embedded ? 1 : config.DATABASE_POOL_MAX,
       queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
