@@ -140,8 +140,9 @@ export function sizing(results: Pick<Results, 'overhead' | 'collector' | 'settin
       basis.push('CPU: per request × design rate');
     }
     let measuredRss = rss;
-    let memoryRequestMiB = ceilTo(rss * 1.25, 16);
-    let memoryLimitMiB = ceilTo(rss * 2, 16);
+    // The kit's rule (docs/qos.md): memory request = limit, so a pod is never OOM-killed for using what it
+    // asked for; room for bursts goes into both.
+    let memoryLimitMiB = ceilTo(rss * 1.5, 16);
     if (isService && limits.length > 0) {
       const tried = limits.map((config) => {
         const inside = overhead.memory[config]?.[program];
@@ -152,7 +153,6 @@ export function sizing(results: Pick<Results, 'overhead' | 'collector' | 'settin
       if (chosen?.inside) {
         measuredRss = chosen.inside.loadRssMiB.max;
         memoryLimitMiB = chosen.limitMiB;
-        memoryRequestMiB = Math.min(chosen.limitMiB, ceilTo(measuredRss * 1.1, 16));
         const others = tried
           .filter((one) => one !== chosen)
           .map((one) => `${one.limitMiB} MiB: ${(one.rise * 100).toFixed(0)}%`)
@@ -170,10 +170,12 @@ export function sizing(results: Pick<Results, 'overhead' | 'collector' | 'settin
       program,
       measuredLoadRssMiB: Math.round(measuredRss * 10) / 10,
       measuredIdleCores: figures.idleCores.median,
-      memoryRequestMiB,
+      memoryRequestMiB: memoryLimitMiB,
       memoryLimitMiB,
       cpuRequestMillicores: Math.max(50, ceilTo(cores * 1000, 10)),
-      cpuLimitMillicores: isService ? 1000 : null,
+      // The kit's rule: a CPU request and no CPU limit, so idle CPU is used and contention squeezes a pod
+      // back to its request; only the QoS lab's Guaranteed worker has a limit, on purpose.
+      cpuLimitMillicores: null,
       basis: basis.join('; '),
     });
   }

@@ -28,13 +28,17 @@ async function timeStart(context: Context, service: (typeof SERVICES)[number], c
 }
 
 /**
- * Where start-up time goes: a bare node process, one that loads and starts the telemetry preload, and one
- * that only loads @opentelemetry/sdk-node; each from spawn to exit.
+ * Where start-up time goes: a bare node process, one that loads and starts the telemetry preload, and,
+ * for comparison, one that only loads the generic @opentelemetry/sdk-node (the kit's register does not
+ * use it: it builds the trace and metric SDKs with the one exporter it needs); each from spawn to exit.
  */
 const PRELOAD_PROBES = {
   bareNode: ['-e', 'process.exit(0)'],
   register: ['--require', '@qoslab/telemetry/register', '-e', 'process.exit(0)'],
-  sdkNodeLoad: ['-e', "require('@opentelemetry/sdk-node'); process.exit(0)"],
+  sdkNodeLoad: [
+    '-e',
+    "require(require.resolve('@opentelemetry/sdk-node', { paths: [require.resolve('@opentelemetry/auto-instrumentations-node')] })); process.exit(0)",
+  ],
 } as const;
 
 function timeProbe(args: readonly string[]): Promise<number> {

@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { getTrace, orderTraceProblems } from '../lib/jaeger';
+import { evaluable, promQuery as queryPrometheus, type PromSeries, shippedExpressions } from '../lib/promql';
 import { getOk, run, waitFor } from '../pipeline/support';
 import { freePort } from '../../tools/stack/process';
 import {
@@ -50,34 +52,14 @@ let startedEngine = false;
 let firstTraceSeconds: number | undefined;
 const url = (name: string, path: string) => `http://127.0.0.1:${port[name]}${path}`;
 
-interface PromSeries {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function promQuery(query: string): Promise<PromSeries[]> {
-  const body = JSON.parse((await getOk(url('PROMETHEUS', `/api/v1/query?query=${encodeURIComponent(query)}`))) ?? '{}') as {
-    data?: { result?: PromSeries[] };
-  };
-  return body.data?.result ?? [];
-}
-
 /** Waits until the query returns at least `count` series. */
+const promQuery = (query: string) => queryPrometheus(url('PROMETHEUS', ''), query);
+
 function promSeries(query: string, count = 1): Promise<PromSeries[]> {
   return waitFor(`Prometheus: ${query}`, async () => {
     const result = await promQuery(query);
     return result.length >= count ? result : undefined;
   }, { timeoutMs: 90_000, intervalMs: 2_000 });
-}
-
-interface JaegerTrace {
-  spans: { spanID: string; processID: string; operationName: string; tags: { key: string; value: unknown }[] }[];
-  processes: Record<string, { serviceName: string }>;
-}
-
-async function jaegerTrace(traceId: string): Promise<JaegerTrace | undefined> {
-  const text = await getOk(url('JAEGER', `/api/traces/${traceId}`));
-  return text ? (JSON.parse(text) as { data: JaegerTrace[] }).data[0] : undefined;
 }
 
 function healthOf(container: string): string {
@@ -184,14 +166,14 @@ describe('the default profile', () => {
     });
     assert.equal(response.status, 201, await response.text());
 
-    const wanted = [...SHOP].sort();
+    // The same shape as in the native end-to-end test: one trace, the right parents, PostgreSQL under orders.
     const trace = await waitFor('the whole order trace in Jaeger', async () => {
-      const found = await jaegerTrace(traceId);
-      if (!found) return undefined;
-      const seen = new Set(found.spans.map((s) => found.processes[s.processID]!.serviceName));
-      const database = found.spans.some((s) => s.tags.some((tag) => /^db\.system(\.name)?$/.test(tag.key) && tag.value === 'postgresql'));
-      return wanted.every((service) => seen.has(service)) && database ? found : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 1_000 });
+      const found = await getTrace(url('JAEGER', ''), traceId);
+      return found && orderTraceProblems(found).length === 0 ? found : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1_000 }).catch(async (error: Error) => {
+      const found = await getTrace(url('JAEGER', ''), traceId);
+      throw new Error(`${error.message}: ${found ? orderTraceProblems(found).join('; ') : 'no trace'}`);
+    });
     assert.ok(!JSON.stringify(trace).includes(card), 'the card number reached Jaeger');
     t.diagnostic(`trace ${traceId}: ${trace.spans.length} spans`);
   });
@@ -375,6 +357,24 @@ describe('the qos profile', () => {
       assert.equal(inspect(containerOf(PROJECT, name)).RestartCount, restarts[name], `${name} restarted too`);
     }
     t.diagnostic(`events: ${seen.map(action).join(', ')}; OOMKilled after the restart: ${inspect(container).State.OOMKilled}`);
+  });
+  test('every PromQL expression of the shipped dashboards and rules returns data, the vital signs included', async (t) => {
+    const expressions = shippedExpressions();
+    const empty = await waitFor('data for every shipped expression', async () => {
+      // Error panels and rules need errors: an injected catalog failure (500 there, 502 at the gateway).
+      await fetch(url('GATEWAY', '/api/products'), { headers: { 'x-fault-inject': 'catalog:status=500' }, signal: AbortSignal.timeout(10_000) });
+      const missing: string[] = [];
+      for (const expression of expressions) {
+        if ((await promQuery(evaluable(expression))).length === 0) missing.push(`${expression.where}: ${expression.expr}`);
+      }
+      return missing.length === 0 ? missing : undefined;
+    }, { timeoutMs: 150_000, intervalMs: 2_000 }).catch(async () => {
+      const missing: string[] = [];
+      for (const expression of expressions) if ((await promQuery(evaluable(expression))).length === 0) missing.push(`${expression.where}: ${expression.expr}`);
+      return missing;
+    });
+    assert.deepEqual(empty, []);
+    t.diagnostic(`${expressions.length} expressions return data`);
   });
 });
 

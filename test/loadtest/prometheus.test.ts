@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { toolPath } from '../lib/tools';
-import { getOk, start, waitFor, type Started } from '../pipeline/support';
-import { freePort } from '../../tools/stack/process';
+import { startTestStack, type TestStack } from '../lib/stack';
 import { describeRun, runLoadtest, startWorkers, workerUrls, type Stack } from './support';
 
 // k6's own metrics reach Prometheus by remote write when the runner is given a Prometheus URL.
-let prometheus: Started | undefined;
+let prometheus: TestStack | undefined;
 let workers: Stack | undefined;
 let prometheusUrl: string;
 
 before(async () => {
-  const binary = toolPath('prometheus');
-  const dir = mkdtempSync(path.join(tmpdir(), 'qoslab-prometheus-'));
-  writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  prometheus = start(
-    binary,
-    [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-remote-write-receiver',
-    ],
-    process.env,
-  );
-  await waitFor('Prometheus', () => getOk(`${prometheusUrl}/-/ready`), { timeoutMs: 60_000, process: prometheus });
+  prometheus = await startTestStack({ only: ['prometheus'] });
+  prometheusUrl = prometheus.url('prometheus');
   workers = await startWorkers();
 });
 

@@ -32,7 +32,7 @@ describe('shop-journey and faults against the real services', () => {
 
   before(async () => {
     // Short timeouts keep the fault scenario quick; orders' must stay below the gateway's.
-    shop = await startShop({ FAULT_INJECTION_ENABLED: 'true' }, { gateway: { UPSTREAM_TIMEOUT_MS: '3000' }, orders: { UPSTREAM_TIMEOUT_MS: '1000' } });
+    shop = await startShop({ env: { FAULT_INJECTION_ENABLED: 'true' }, envOf: { gateway: { UPSTREAM_TIMEOUT_MS: '3000' }, orders: { UPSTREAM_TIMEOUT_MS: '1000' } }, telemetry: true });
   });
   after(async () => {
     await shop?.stop();

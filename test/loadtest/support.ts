@@ -2,95 +2,45 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getOk, start, waitFor, type Started } from '../pipeline/support';
-import { freePort } from '../../tools/stack/process';
+
+import type { StackOptions } from '../../tools/stack/stack';
+import { startTestStack, type TestStack } from '../lib/stack';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const RUNNER = path.join(ROOT, 'tools', 'loadtest.ts');
 
-/** The kit's services as local processes on loopback, without telemetry. */
+/** Started shop or workers: the URL of each by name, and how to stop them all. */
 export interface Stack {
   urls: Record<string, string>;
   stop: () => Promise<void>;
 }
 
-/** Where the services send telemetry; without it they run with OTEL_SDK_DISABLED=true. */
-export interface Telemetry {
-  otlpEndpoint: string;
-}
+const SHOP = ['postgres', 'catalog', 'payments', 'orders', 'gateway'];
 
-async function startService(name: string, service: string, env: Record<string, string>, telemetry?: Telemetry): Promise<[Started, string]> {
-  const port = await freePort();
-  const main = path.join(ROOT, 'services', service, 'src', 'main.ts');
-  const otel = telemetry
-    ? {
-        OTEL_SERVICE_NAME: name,
-        OTEL_EXPORTER_OTLP_ENDPOINT: telemetry.otlpEndpoint,
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-        OTEL_METRICS_EXPORTER: 'none',
-      }
-    : { OTEL_SDK_DISABLED: 'true' };
-  const preload = telemetry ? ['--require', '@qoslab/telemetry/register'] : [];
-  const child = start(process.execPath, [...preload, '--import', 'tsx', main], {
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    ...otel,
-    ...env,
+/**
+ * The native stack's shop (tools/stack, as `npm run stack` runs it) on free ports, with the telemetry
+ * pipeline when `telemetry` is set (Collector and Jaeger; the services export to it), otherwise with
+ * OTEL_SDK_DISABLED=true. `envOf` adds environment per service.
+ */
+export async function startShop(options: { env?: Record<string, string>; envOf?: StackOptions['envOf']; telemetry?: boolean } = {}): Promise<Stack & { test: TestStack }> {
+  const test = await startTestStack({
+    only: options.telemetry ? [...SHOP, 'otel-collector', 'jaeger'] : SHOP,
+    serviceEnv: { ...(options.telemetry ? {} : { OTEL_SDK_DISABLED: 'true' }), LOG_LEVEL: 'warn', ...options.env },
+    envOf: options.envOf,
   });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${name} to be ready`, () => getOk(`${url}/readyz`), { timeoutMs: 120_000, process: child });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
-  return [child, url];
+  return { test, urls: { gateway: test.url('gateway'), jaeger: test.url('jaegerQuery') }, stop: () => test.stop() };
 }
 
-async function startAll(
-  specs: Array<[string, string, (urls: Record<string, string>) => Record<string, string>]>,
-  telemetry?: Telemetry,
-): Promise<Stack> {
-  const started: Started[] = [];
-  const urls: Record<string, string> = {};
-  const stop = async () => {
-    await Promise.all(started.map((child) => child.stop()));
+/** The QoS lab's three worker variants: outside Kubernetes they differ only in name (one stack each). */
+export async function startWorkers(): Promise<Stack> {
+  const classes = ['guaranteed', 'burstable', 'besteffort'];
+  const stacks = await Promise.all(classes.map(() => startTestStack({ only: ['worker'], serviceEnv: { OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'warn' } })));
+  return {
+    urls: Object.fromEntries(classes.map((qosClass, index) => [qosClass, (stacks[index] as TestStack).url('worker')])),
+    stop: async () => {
+      await Promise.all(stacks.map((stack) => stack.stop()));
+    },
   };
-  try {
-    for (const [name, service, env] of specs) {
-      const [child, url] = await startService(name, service, env(urls), telemetry);
-      started.push(child);
-      urls[name] = url;
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { urls, stop };
-}
-
-/** catalog, payments, orders (embedded PostgreSQL) and the gateway, in dependency order. */
-export function startShop(
-  env: Record<string, string> = {},
-  perService: Record<string, Record<string, string>> = {},
-  telemetry?: Telemetry,
-): Promise<Stack> {
-  return startAll(
-    [
-      ['catalog', 'catalog', () => ({ ...env, ...perService.catalog })],
-      ['payments', 'payments', () => ({ ...env, ...perService.payments })],
-      ['orders', 'orders', (urls) => ({ ...env, CATALOG_URL: urls.catalog!, PAYMENTS_URL: urls.payments!, ...perService.orders })],
-      ['gateway', 'gateway', (urls) => ({ ...env, CATALOG_URL: urls.catalog!, ORDERS_URL: urls.orders!, ...perService.gateway })],
-    ],
-    telemetry,
-  );
-}
-
-/** The QoS lab's three worker variants (outside Kubernetes they differ only in name). */
-export function startWorkers(): Promise<Stack> {
-  return startAll(['guaranteed', 'burstable', 'besteffort'].map((qosClass) => [qosClass, 'worker', () => ({})]));
 }
 
 export function workerUrls(stack: Stack): string {

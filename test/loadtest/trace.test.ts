@@ -3,76 +3,29 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { toolPath } from '../lib/tools';
-import { getOk, start, waitFor, type Started } from '../pipeline/support';
-import { freePort } from '../../tools/stack/process';
-import { describeRun, ROOT, readPoints, runLoadtest, startShop, type Stack } from './support';
+import { getTrace, type JaegerTrace } from '../lib/jaeger';
+import { waitFor } from '../pipeline/support';
+import { describeRun, readPoints, runLoadtest, startShop, type Stack } from './support';
 
 // The real pipeline on loopback: services → Collector (OTLP/HTTP) → Jaeger (OTLP/gRPC) → query API.
 // Builds the Collector and Jaeger into the tool cache on first use (minutes, once).
 
-interface JaegerTrace {
-  traceID: string;
-  spans: Array<{ spanID: string; processID: string; references: Array<{ refType: string; spanID: string }> }>;
-  processes: Record<string, { serviceName: string }>;
-}
-
-const processes: Started[] = [];
 let shop: Stack | undefined;
 let queryUrl: string;
 
 before(async () => {
-  const [jaeger, otelcol] = [toolPath('jaeger'), toolPath('otelcol')];
-  const ports = Object.fromEntries(
-    await Promise.all(
-      ['jaegerGrpc', 'jaegerHttp', 'jaegerQuery', 'jaegerQueryGrpc', 'jaegerHealth', 'otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorMetrics', 'nowhere'].map(
-        async (name) => [name, await freePort()] as const,
-      ),
-    ),
-  ) as Record<string, number>;
-
-  const jaegerProcess = start(jaeger, ['--config', path.join(ROOT, 'observability', 'jaeger', 'config.yaml')], {
-    ...process.env,
-    JAEGER_LISTEN_HOST: '127.0.0.1',
-    JAEGER_OTLP_GRPC_PORT: String(ports.jaegerGrpc),
-    JAEGER_OTLP_HTTP_PORT: String(ports.jaegerHttp),
-    JAEGER_QUERY_PORT: String(ports.jaegerQuery),
-    JAEGER_QUERY_GRPC_PORT: String(ports.jaegerQueryGrpc),
-    JAEGER_HEALTH_PORT: String(ports.jaegerHealth),
-    JAEGER_LOG_LEVEL: 'warn',
-  });
-  processes.push(jaegerProcess);
-  queryUrl = `http://127.0.0.1:${ports.jaegerQuery}`;
-  await waitFor('Jaeger query API', () => getOk(`${queryUrl}/api/services`), { timeoutMs: 60_000, process: jaegerProcess });
-
-  const collector = start(otelcol, ['--config', path.join(ROOT, 'otel-collector', 'config.yaml')], {
-    ...process.env,
-    OTELCOL_BIND_HOST: '127.0.0.1',
-    OTELCOL_OTLP_GRPC_PORT: String(ports.otlpGrpc),
-    OTELCOL_OTLP_HTTP_PORT: String(ports.otlpHttp),
-    OTELCOL_HEALTH_PORT: String(ports.collectorHealth),
-    OTELCOL_METRICS_PORT: String(ports.collectorMetrics),
-    OTELCOL_LOG_LEVEL: 'warn',
-    JAEGER_OTLP_ENDPOINT: `127.0.0.1:${ports.jaegerGrpc}`,
-    // No Prometheus here: the metrics pipeline's exports fail (bounded retries); traces are unaffected.
-    PROMETHEUS_REMOTE_WRITE_URL: `http://127.0.0.1:${ports.nowhere}/api/v1/write`,
-  });
-  processes.push(collector);
-  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${ports.collectorHealth}/`), { timeoutMs: 60_000, process: collector });
-
-  shop = await startShop({}, {}, { otlpEndpoint: `http://127.0.0.1:${ports.otlpHttp}` });
+  // The native stack's shop and its pipeline (Collector, Jaeger) on free ports.
+  shop = await startShop({ telemetry: true });
+  queryUrl = shop.urls.jaeger as string;
 });
 
 after(async () => {
   await shop?.stop();
-  for (const started of processes.reverse()) await started.stop();
 });
 
 async function jaegerTrace(traceId: string): Promise<{ status: number; trace?: JaegerTrace }> {
-  const response = await fetch(`${queryUrl}/api/traces/${traceId}`, { signal: AbortSignal.timeout(5_000) });
-  if (response.status !== 200) return { status: response.status };
-  const body = (await response.json()) as { data: JaegerTrace[] };
-  return { status: 200, trace: body.data[0] };
+  const trace = await getTrace(queryUrl, traceId);
+  return trace ? { status: 200, trace } : { status: 404 };
 }
 
 function servicesOf(trace: JaegerTrace): string[] {

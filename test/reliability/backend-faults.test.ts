@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
 import { type JaegerSpan, type JaegerTrace, newTraceparent, serviceOf, tag } from '../lib/jaeger';
-import { json, orderBody, problemOf, startTestStack, type TestStack, timedFetch, waitForTrace } from './support';
+import { json, orderBody, problemOf, timedFetch, waitForTrace } from './support';
+import { startTestStack, type TestStack } from '../lib/stack';
 
 const GATEWAY_TIMEOUT_MS = 1500;
 const ORDERS_TIMEOUT_MS = 700;

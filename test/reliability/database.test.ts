@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertProblem } from '@qoslab/http-kit/testing';
-import { json, orderBody, problemOf, startTestStack, type TestStack, timedFetch, waitFor } from './support';
+import { json, orderBody, problemOf, timedFetch, waitFor } from './support';
+import { startTestStack, type TestStack } from '../lib/stack';
 
 let stack: TestStack;
 

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
 import fc from 'fast-check';
-import { startInProcessShop, type InProcessShop } from './in-process-shop';
+import { startInProcessShop, type InProcessShop } from '../lib/in-process-shop';
 import { type Malformed, ROUTES, type Service } from './malformed';
-import { problemOf, rawRequest, type RawResponse, startTestStack, type TestStack } from './support';
+import { problemOf, rawRequest, type RawResponse } from './support';
+import { startTestStack, type TestStack } from '../lib/stack';
 
 const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 1000);
 const PROCESS_RUNS_PER_ROUTE = 100;

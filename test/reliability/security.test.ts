@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
 import { type JaegerSpan, type JaegerTrace, newTraceparent, serviceOf, tag } from '../lib/jaeger';
 import { repoRoot } from '../lib/tools';
-import { card, json, orderBody, problemOf, rawRequest, startTestStack, type TestStack, timedFetch, waitForTrace } from './support';
+import { card, json, orderBody, problemOf, rawRequest, timedFetch, waitForTrace } from './support';
+import { startTestStack, type TestStack } from '../lib/stack';
 
 const SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
 const POST_ROUTE: Record<(typeof SERVICES)[number], string> = {

@@ -1,72 +1,14 @@
-// Shared helpers of the reliability suites: a native stack on free ports in a scratch directory, a raw
+// Shared helpers of the reliability suites (the stack itself: test/lib/stack.ts): a raw
 // HTTP/1.1 client for requests fetch() refuses to send, Jaeger look-ups by trace id, RSS, medians.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
-import { ManagedProcess } from '../../tools/stack/process';
-import { freePorts, type Ports, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack } from '../../tools/stack/stack';
+import type { ServiceName } from '../../tools/stack/stack';
 import { getTrace, type JaegerTrace, serviceOf } from '../lib/jaeger';
 
 export const LOOPBACK = '127.0.0.1';
-
-export interface TestStack {
-  stack: Stack;
-  ports: Ports;
-  runDir: string;
-  url(program: keyof Ports, path?: string): string;
-  /** Everything the program wrote to its log so far (all its runs). */
-  log(program: string): string;
-  /** Adds a program of the stack that was left out of `only` (not started); stop() stops it too. */
-  add(program: string): ManagedProcess;
-  stop(): Promise<void>;
-}
-
-/**
- * The native stack (tools/stack) on free ports with its data and logs in a scratch directory, without
- * the k6 traffic, metrics exported every second and fast span batches.
- */
-export async function startTestStack(options: StackOptions & { only: readonly string[] }): Promise<TestStack> {
-  const runDir = mkdtempSync(join(tmpdir(), 'qoslab-reliability-'));
-  const ports = await freePorts();
-  const stackOptions: StackOptions = {
-    traffic: false,
-    metricExportIntervalMs: 1000,
-    ...options,
-    serviceEnv: { OTEL_BSP_SCHEDULE_DELAY: '200', ...options.serviceEnv },
-    runDir,
-    ports,
-  };
-  const stack = await startStack(stackOptions);
-  return {
-    stack,
-    ports,
-    runDir,
-    url: (program, path = '') => `http://${LOOPBACK}:${ports[program]}${path}`,
-    log: (program) => {
-      try {
-        return readFileSync(stack.process(program).logFile(), 'utf8');
-      } catch {
-        return '';
-      }
-    },
-    add: (program) => {
-      const [spec] = stackSpecs({ ...stackOptions, only: [program] });
-      if (!spec) throw new Error(`no program ${program} in the stack`);
-      const managed = new ManagedProcess(spec, join(runDir, 'logs'));
-      stack.processes.set(program, managed);
-      return managed;
-    },
-    stop: async () => {
-      await stack.stop();
-      if (process.env.RELIABILITY_KEEP_RUN_DIR) process.stderr.write(`kept ${runDir}\n`);
-      else rmSync(runDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Extra environment for services, keyed by name (StackOptions.envOf). */
 export type EnvOf = Partial<Record<ServiceName, Record<string, string>>>;

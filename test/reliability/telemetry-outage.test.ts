@@ -11,7 +11,8 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTrace, newTraceparent, serviceOf } from '../lib/jaeger';
 import { promQuery } from '../lib/promql';
-import { LOOPBACK, liveHeapMiB, median, rssMiB, runConcurrently, startTestStack, type TestStack, timedFetch, waitFor, waitForTrace } from './support';
+import { LOOPBACK, liveHeapMiB, median, rssMiB, runConcurrently, timedFetch, waitFor, waitForTrace } from './support';
+import { startTestStack, type TestStack } from '../lib/stack';
 import { freePort } from '../../tools/stack/process';
 
 /** Requests per latency block; blocks of baseline and fault alternate so machine noise hits both alike. */

@@ -1,36 +1,23 @@
 import { telemetry } from './setup';
 import assert from 'node:assert/strict';
-import { request as httpRequest, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qoslab/embedded-postgres';
 import { createHttpServer, Readiness, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
 import type { Express } from 'express';
-import { createApp as catalogApp } from '../../services/catalog/src/app';
-import { ProductCache } from '../../services/catalog/src/product-cache';
-import { SEED_PRODUCTS } from '../../services/catalog/src/products';
-import { StockLedger } from '../../services/catalog/src/stock';
 import { createApp as gatewayApp } from '../../services/gateway/src/app';
-import { createApp as ordersApp } from '../../services/orders/src/app';
-import { createPool } from '../../services/orders/src/database';
-import { migrate } from '../../services/orders/src/migrations';
-import { OrderService } from '../../services/orders/src/order-service';
-import { OrderRepository } from '../../services/orders/src/repository';
-import { createApp as paymentsApp } from '../../services/payments/src/app';
-import { PaymentProvider } from '../../services/payments/src/provider';
-import { createApp as workerApp } from '../../services/worker/src/app';
-import { JobRunner } from '../../services/worker/src/jobs';
+import { type InProcessShop, startInProcessShop } from '../lib/in-process-shop';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const servers: Server[] = [];
+const recorded: IncomingHttpHeaders[] = [];
 const ports: Record<string, number> = {};
-let postgres: EmbeddedPostgres;
-let closePool: () => Promise<void>;
+let shop: InProcessShop;
 
 function ready(): Readiness {
   const readiness = new Readiness();
@@ -50,7 +37,13 @@ function call(port: number, method: string, path: string, body?: unknown): Promi
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         let data = '';
         res.on('data', (chunk) => (data += chunk));
@@ -63,44 +56,26 @@ function call(port: number, method: string, path: string, body?: unknown): Promi
 }
 
 before(async () => {
-  const catalogUrl = await listen(
-    'catalog',
-    catalogApp({
-      logger,
-      readiness: ready(),
-      products: new ProductCache(async () => SEED_PRODUCTS.map(({ initialStock: _s, ...p }) => p), 60_000),
-      stock: new StockLedger(SEED_PRODUCTS.map((p) => [p.id, p.initialStock])),
-    }),
-  );
-  const paymentsUrl = await listen('payments', paymentsApp({ logger, readiness: ready(), provider: new PaymentProvider({ latencyMs: 1, failureRate: 0 }) }));
-  postgres = await startEmbeddedPostgres();
-  const pool = createPool({ url: postgres.url, max: 1, queryTimeoutMs: 5000 }, logger);
-  closePool = () => pool.end();
-  await migrate(pool);
-  const ordersUrl = await listen(
-    'orders',
-    ordersApp({
-      logger,
-      readiness: ready(),
-      orders: new OrderService(
-        new OrderRepository(pool),
-        new Upstream({ name: 'catalog', baseUrl: catalogUrl, timeoutMs: 2000 }),
-        new Upstream({ name: 'payments', baseUrl: paymentsUrl, timeoutMs: 2000 }),
-        logger,
-      ),
-    }),
-  );
+  shop = await startInProcessShop();
+  Object.assign(ports, shop.ports);
+  // A gateway whose catalog is a stand-in that records the headers it receives, and whose orders
+  // service is unreachable.
+  const recorder = createServer((req, res) => {
+    recorded.push(req.headers);
+    res.setHeader('content-type', 'application/json');
+    res.end('{"products":[]}');
+  });
+  await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+  servers.push(recorder);
   await listen(
-    'gateway',
+    'isolatedGateway',
     gatewayApp({
       logger,
       readiness: ready(),
-      catalog: new Upstream({ name: 'catalog', baseUrl: catalogUrl, timeoutMs: 5000 }),
-      orders: new Upstream({ name: 'orders', baseUrl: ordersUrl, timeoutMs: 5000 }),
+      catalog: new Upstream({ name: 'catalog', baseUrl: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`, timeoutMs: 2000 }),
+      orders: new Upstream({ name: 'orders', baseUrl: 'http://127.0.0.1:1', timeoutMs: 2000 }),
     }),
   );
-  const limits = { maxCpuUnits: 10, maxMemoryMib: 4, maxHoldMs: 100, maxConcurrentJobs: 2 };
-  await listen('worker', workerApp({ logger, readiness: ready(), runner: new JobRunner(limits), limits }));
   telemetry.reset();
 });
 
@@ -109,8 +84,7 @@ after(async () => {
     server.closeAllConnections();
     server.close();
   }
-  await closePool();
-  await postgres.stop();
+  await shop.close();
 });
 
 const portOf = (span: ReadableSpan) => Number(span.attributes['server.port']);
@@ -173,10 +147,32 @@ test('4xx answers are not span errors, 5xx are', async () => {
   telemetry.reset();
   assert.equal((await call(ports.gateway as number, 'GET', '/api/products/p-999')).status, 404);
   const notFound = serverSpan(telemetry.spans(), 'gateway');
-  assert.notEqual(notFound?.status.code, 2);
+  assert.ok(notFound);
+  assert.equal(notFound.status.code, SpanStatusCode.UNSET);
   telemetry.reset();
-  const closed = await call(ports.gateway as number, 'GET', '/api/orders/6f1c2a36-8d7e-4a4b-9d55-0c8c2f5f2f11');
-  assert.equal(closed.status, 404);
+  // This gateway's orders service is unreachable: a 502, an error on its server span with the cause.
+  assert.equal((await call(ports.isolatedGateway as number, 'GET', '/api/orders')).status, 502);
+  const failed = serverSpan(telemetry.spans(), 'isolatedGateway');
+  assert.ok(failed);
+  assert.equal(failed.status.code, SpanStatusCode.ERROR);
+  assert.ok(failed.events.some((event) => event.name === 'exception'), 'the exception is recorded on the span');
+});
+
+test('trace context and baggage reach the next service', async () => {
+  recorded.length = 0;
+  // The caller's context: a span of its own and baggage, sent by the instrumented client as headers.
+  const baggage = propagation.createBaggage({ synthetic: { value: 'true' }, 'load.source': { value: 'test' } });
+  const caller = trace.getTracer('test').startSpan('caller');
+  const callerContext = propagation.setBaggage(trace.setSpan(context.active(), caller), baggage);
+  const response = await context.with(callerContext, () => call(ports.isolatedGateway as number, 'GET', '/api/products'));
+  caller.end();
+  assert.equal(response.status, 200);
+  const downstream = recorded.at(-1);
+  assert.ok(downstream, 'the catalog stand-in was called');
+  const traceId = caller.spanContext().traceId;
+  assert.match(String(downstream.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'same trace, two hops down');
+  assert.match(String(downstream.baggage), /synthetic=true/);
+  assert.match(String(downstream.baggage), /load\.source=test/);
 });
 
 test('probes produce no spans', async () => {

@@ -7,6 +7,12 @@ import type { CommonConfig } from './config';
 import type { Readiness } from './readiness';
 
 const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * The last telemetry flush may take this long. A Collector that accepts connections but never answers
+ * would otherwise hold the exit for the exporter's whole timeout (10 s by default), past the grace
+ * period Kubernetes and Compose allow (SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + this, with margin).
+ */
+const TELEMETRY_FLUSH_BUDGET_MS = 5_000;
 
 /**
  * An HTTP server for an app, with limits and a problem+json answer for requests Node rejects before
@@ -96,8 +102,16 @@ export async function serve(options: ServeOptions): Promise<Server> {
       }
     }
     logger.info({ durationMs: Date.now() - started }, 'stopped');
-    // Telemetry the Collector cannot take (unreachable) is lost; that must not keep the process from exiting.
-    await shutdownTelemetry().catch((error: unknown) => logger.warn({ err: error }, 'telemetry could not be flushed'));
+    // Telemetry the Collector cannot take (unreachable, or not answering) is lost; that must not keep
+    // the process from exiting.
+    const flushed = await Promise.race([
+      shutdownTelemetry().then(
+        () => true,
+        (error: unknown) => (logger.warn({ err: error }, 'telemetry could not be flushed'), true),
+      ),
+      sleep(TELEMETRY_FLUSH_BUDGET_MS).then(() => false),
+    ]);
+    if (!flushed) logger.warn({ budgetMs: TELEMETRY_FLUSH_BUDGET_MS }, 'telemetry flush took too long; exiting without it');
     logger.flush();
     process.exit(exitCode);
   };

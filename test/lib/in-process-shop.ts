@@ -1,5 +1,6 @@
 // The whole shop in this process, each service on its own loopback port over real HTTP, wired exactly as
-// the services' main.ts wire it (in-memory PostgreSQL for orders). Fast enough for thousands of requests.
+// the services' main.ts wire it (in-memory PostgreSQL for orders). Fast enough for thousands of requests,
+// and the way to test telemetry with in-memory exporters (install them before importing this module).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qoslab/embedded-postgres';
@@ -20,7 +21,8 @@ import { createApp as paymentsApp } from '../../services/payments/src/app';
 import { PaymentProvider } from '../../services/payments/src/provider';
 import { createApp as workerApp } from '../../services/worker/src/app';
 import { JobRunner, type JobLimits } from '../../services/worker/src/jobs';
-import { LOOPBACK } from './support';
+
+const LOOPBACK = '127.0.0.1';
 
 export interface InProcessShop {
   ports: Record<'gateway' | 'catalog' | 'orders' | 'payments' | 'worker', number>;
