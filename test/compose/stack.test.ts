@@ -17,7 +17,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { getTrace, orderTraceProblems } from '../lib/jaeger';
 import { evaluable, promQuery as queryPrometheus, type PromSeries, shippedExpressions } from '../lib/promql';
-import { getOk, run, waitFor } from '../pipeline/support';
+import { getOk, run } from '../pipeline/support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { freePort } from '../../tools/stack/process';
 import {
   bytes,

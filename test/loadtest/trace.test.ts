@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { getTrace, type JaegerTrace } from '../lib/jaeger';
-import { waitFor } from '../pipeline/support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { describeRun, readPoints, runLoadtest, startShop, type Stack } from './support';
 
 // The real pipeline on loopback: services → Collector (OTLP/HTTP) → Jaeger (OTLP/gRPC) → query API.

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { getOk, start, waitFor, type Started } from './support';
+import { getOk, start, type Started } from './support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { freePort } from '../../tools/stack/process';
 
 const MAX_BATCHES = 120;
@@ -77,7 +78,7 @@ before(async () => {
     OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16',
     OTELCOL_LOG_LEVEL: 'error',
   });
-  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { process: collector });
+  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { abortIf: collector.exited });
 });
 
 after(async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { getOk, run, start, waitFor } from './support';
+import { getOk, run, start } from './support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { freePort } from '../../tools/stack/process';
 
 const collectorDir = join(repoRoot, 'otel-collector');
@@ -132,13 +133,13 @@ describe('Jaeger config', () => {
     const jaeger = start(toolPath('jaeger'), ['--config', jaegerConfig], env);
     try {
       await waitFor('Jaeger health', () => getOk(`http://127.0.0.1:${ports.JAEGER_HEALTH_PORT}/status`), {
-        process: jaeger,
+        abortIf: jaeger.exited,
         timeoutMs: 30_000,
       });
       const services = await waitFor(
         'Jaeger query API',
         () => getOk(`http://127.0.0.1:${ports.JAEGER_QUERY_PORT}/api/services`),
-        { process: jaeger },
+        { abortIf: jaeger.exited },
       );
       // A fresh in-memory store knows no services yet: an empty answer without errors.
       const answer = JSON.parse(services) as { data: unknown; total: unknown; errors: unknown };

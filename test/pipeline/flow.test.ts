@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { repoRoot, toolPath } from '../lib/tools';
-import { getOk, start, waitFor, type Started } from './support';
+import { getOk, start, type Started } from './support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { freePort } from '../../tools/stack/process';
 
 type Attribute = { key: string; value: { stringValue?: string; intValue?: string } };
@@ -232,9 +233,9 @@ before(async () => {
   });
   processes.push(collector);
 
-  await waitFor('Jaeger health', () => getOk(`http://127.0.0.1:${port.jaegerHealth}/status`), { process: jaeger });
-  await waitFor('Prometheus readiness', () => getOk(`http://127.0.0.1:${port.prometheus}/-/ready`), { process: prometheus });
-  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { process: collector });
+  await waitFor('Jaeger health', () => getOk(`http://127.0.0.1:${port.jaegerHealth}/status`), { abortIf: jaeger.exited });
+  await waitFor('Prometheus readiness', () => getOk(`http://127.0.0.1:${port.prometheus}/-/ready`), { abortIf: prometheus.exited });
+  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { abortIf: collector.exited });
 
   await postJson(`http://127.0.0.1:${port.otlpHttp}/v1/traces`, shopTrace());
   await postJson(`http://127.0.0.1:${port.otlpHttp}/v1/metrics`, workerMetrics());

@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunResult {
   status: number | null;
@@ -26,6 +25,8 @@ export function run(
 export interface Started {
   child: ChildProcess;
   output: () => string;
+  /** For waitFor's abortIf: why waiting on this process is pointless, once it has exited. */
+  exited: () => string | undefined;
   stop: () => Promise<number | null>;
 }
 
@@ -42,6 +43,7 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv): 
   return {
     child,
     output: () => log,
+    exited: () => (child.exitCode === null ? undefined : `the process exited with ${child.exitCode}\n${log}`),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -53,30 +55,6 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv): 
       return child.exitCode;
     },
   };
-}
-
-/** Polls until check() returns a value (not undefined), the process exits, or timeoutMs passes. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  options: { timeoutMs?: number; intervalMs?: number; process?: Started } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (options.process && options.process.child.exitCode !== null) {
-      throw new Error(`${what}: the process exited with ${options.process.child.exitCode}\n${options.process.output()}`);
-    }
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(options.intervalMs ?? 250);
-  }
-  const tail = options.process ? `\n${options.process.output()}` : '';
-  throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}${tail}`);
 }
 
 /** GET returning the body when the status is 2xx, else undefined (for waitFor). */

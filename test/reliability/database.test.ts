@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertProblem } from '@qoslab/http-kit/testing';
-import { json, orderBody, problemOf, timedFetch, waitFor } from './support';
+import { json, orderBody, problemOf, timedFetch } from './support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { startTestStack, type TestStack } from '../lib/stack';
 
 let stack: TestStack;
@@ -75,7 +76,7 @@ describe('PostgreSQL stopped', () => {
 
     stack.stack.process('postgres').start();
     await stack.stack.process('postgres').waitReady(60_000);
-    await waitFor('orders ready again', async () => ((await fetch(stack.url('orders', '/readyz'))).ok ? true : undefined), 30_000);
+    await waitFor('orders ready again', async () => ((await fetch(stack.url('orders', '/readyz'))).ok ? true : undefined), { timeoutMs: 30_000 });
     const afterwards = await placeOrder();
     assert.equal(afterwards.status, 201, afterwards.body);
     await assertAllPresent(new Map([[placed.id, placed]]));
@@ -105,7 +106,7 @@ describe('acknowledged orders are never lost', () => {
         }
       }
     });
-    const atLeast = (count: number) => waitFor(`${count} acknowledged orders`, async () => (acknowledged.size >= count ? true : undefined), 60_000, 20);
+    const atLeast = (count: number) => waitFor(`${count} acknowledged orders`, async () => (acknowledged.size >= count ? true : undefined), { timeoutMs: 60_000, intervalMs: 20 });
     try {
       await atLeast(20);
       // A crash, not a clean stop: SIGKILL while transactions are in flight.
@@ -125,7 +126,7 @@ describe('acknowledged orders are never lost', () => {
     await restart('orders');
     await assertAllPresent(acknowledged);
     await restart('postgres');
-    await waitFor('orders ready after the database restart', async () => ((await fetch(stack.url('orders', '/readyz'))).ok ? true : undefined), 30_000);
+    await waitFor('orders ready after the database restart', async () => ((await fetch(stack.url('orders', '/readyz'))).ok ? true : undefined), { timeoutMs: 30_000 });
     await assertAllPresent(acknowledged);
     assert.doesNotMatch(stack.log('orders'), /unhandled promise rejection|Unhandled 'error' event/);
   });

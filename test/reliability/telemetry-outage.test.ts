@@ -11,7 +11,8 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTrace, newTraceparent, serviceOf } from '../lib/jaeger';
 import { promQuery } from '../lib/promql';
-import { LOOPBACK, liveHeapMiB, median, rssMiB, runConcurrently, timedFetch, waitFor, waitForTrace } from './support';
+import { LOOPBACK, liveHeapMiB, median, rssMiB, runConcurrently, timedFetch, waitForTrace } from './support';
+import { waitFor } from '@qoslab/http-kit/testing';
 import { startTestStack, type TestStack } from '../lib/stack';
 import { freePort } from '../../tools/stack/process';
 
@@ -153,8 +154,7 @@ async function assertTelemetryFlows(t?: TestContext): Promise<void> {
       }
       return undefined;
     },
-    60_000,
-    1000,
+    { timeoutMs: 60_000, intervalMs: 1000 },
   );
   t?.diagnostic(`telemetry flowing ${((Date.now() - started) / 1000).toFixed(1)} s after the Collector was back`);
 }
@@ -324,8 +324,7 @@ describe('Collector backends unavailable', () => {
         const [latest] = await promQuery(stack.url('prometheus'), 'max(timestamp(http_server_request_duration_seconds_count{job="gateway"}))');
         return latest && Number(latest.value[1]) > restarted ? true : undefined;
       },
-      60_000,
-      1000,
+      { timeoutMs: 60_000, intervalMs: 1000 },
     );
   });
 });

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from '@qoslab/http-kit/testing';
 
 const ROOT = join(__dirname, '..', '..');
 const SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
@@ -65,15 +66,6 @@ async function stop(started: Started): Promise<number | null> {
   return started.exited;
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (predicate()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return predicate();
-}
-
 const telemetryOn = () => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
   OTEL_METRIC_EXPORT_INTERVAL: '500',
@@ -88,12 +80,14 @@ for (const service of SERVICES) {
       const base = `http://127.0.0.1:${started.port}`;
       assert.equal((await fetch(`${base}/readyz`)).status, 200);
       assert.equal((await fetch(`${base}/no-such-route`)).status, 404);
-      const exported = await waitFor(
+      await waitFor(
+        `OTLP traces and metrics from ${service}`,
         () =>
-          received.some((r) => r.path === '/v1/traces' && r.body.includes(`${service}-under-test`)) &&
-          received.some((r) => r.path === '/v1/metrics' && r.body.includes(`${service}-under-test`)),
+          (received.some((r) => r.path === '/v1/traces' && r.body.includes(`${service}-under-test`)) &&
+            received.some((r) => r.path === '/v1/metrics' && r.body.includes(`${service}-under-test`))) ||
+          undefined,
+        { timeoutMs: 10_000, intervalMs: 100 },
       );
-      assert.ok(exported, `OTLP traces and metrics from ${service}: ${received.map((r) => r.path).join(', ')}`);
       assert.equal(await stop(started), 0);
     });
 

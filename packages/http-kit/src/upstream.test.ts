@@ -14,7 +14,7 @@ before(async () => {
   server = createServer((req, res) => {
     seen.fault = req.headers['x-fault-inject'] as string | undefined;
     if (req.url === '/ok') return res.setHeader('content-type', 'application/json'), res.end('{"a":1}');
-    if (req.url === '/slow') return void setTimeout(() => res.end('{}'), 500);
+    if (req.url === '/hang') return;
     if (req.url === '/fail') return (res.statusCode = 500), res.end('oops');
     if (req.url === '/conflict') {
       res.statusCode = 409;
@@ -33,7 +33,8 @@ after(() => {
   server.close();
 });
 
-const upstream = () => new Upstream({ name: 'catalog', baseUrl, timeoutMs: 200 });
+// Generous for answers that should arrive (tests share two cores with builds); short only where the timeout is the point.
+const upstream = (timeoutMs = 5000) => new Upstream({ name: 'catalog', baseUrl, timeoutMs });
 
 test('returns the parsed body', async () => {
   const response = await upstream().request('/ok');
@@ -42,7 +43,7 @@ test('returns the parsed body', async () => {
 });
 
 test('no answer within the timeout is a 504', async () => {
-  await assert.rejects(upstream().request('/slow'), (error) => error instanceof UpstreamTimeoutError && error.status === 504);
+  await assert.rejects(upstream(200).request('/hang'), (error) => error instanceof UpstreamTimeoutError && error.status === 504);
 });
 
 test('a 5xx answer is a 502', async () => {
@@ -50,7 +51,7 @@ test('a 5xx answer is a 502', async () => {
 });
 
 test('an unreachable dependency is a 502', async () => {
-  const closed = new Upstream({ name: 'payments', baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 });
+  const closed = new Upstream({ name: 'payments', baseUrl: 'http://127.0.0.1:1', timeoutMs: 5000 });
   await assert.rejects(closed.request('/x'), (error) => error instanceof UpstreamError && /payments is unreachable/.test(error.message));
 });
 

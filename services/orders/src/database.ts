@@ -10,10 +10,17 @@ export interface PoolOptions {
   queryTimeoutMs: number;
 }
 
+/** pg lets the connection string win over a separate password, so the password goes into the URL. */
+export function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: options.url,
-    ...(options.password === undefined ? {} : { password: options.password }),
+    connectionString: withPassword(options.url, options.password),
     max: options.max,
     connectionTimeoutMillis: 2000,
     idleTimeoutMillis: 10_000,

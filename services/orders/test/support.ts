@@ -27,7 +27,7 @@ export class FakeDependencies {
   async start(): Promise<void> {
     const catalog = express().use(express.json());
     catalog.post('/reservations', (req, res) => {
-      if (this.catalog === 'slow') return void setTimeout(() => res.status(201).json({}), 1000);
+      if (this.catalog === 'slow') return; // never answers; stop() closes the connection
       if (this.catalog === 'error') return void res.status(500).end();
       if (this.catalog === 'reject') {
         return void res
@@ -44,7 +44,7 @@ export class FakeDependencies {
     });
     const payments = express().use(express.json());
     payments.post('/charges', (req, res) => {
-      if (this.payments === 'slow') return void setTimeout(() => res.status(201).json({}), 1000);
+      if (this.payments === 'slow') return;
       if (this.payments === 'error') return void res.status(503).end();
       if (this.payments === 'reject') {
         return void res.status(402).type('application/problem+json').send(JSON.stringify({ type: '/problems/payment-declined', title: 'Payment declined', status: 402 }));
@@ -94,8 +94,8 @@ export async function startHarness(options: { catalogUrl?: string } = {}): Promi
   readiness.markReady();
   const orders = new OrderService(
     repository,
-    new Upstream({ name: 'catalog', baseUrl: options.catalogUrl ?? fakes.catalogUrl, timeoutMs: 300 }),
-    new Upstream({ name: 'payments', baseUrl: fakes.paymentsUrl, timeoutMs: 300 }),
+    new Upstream({ name: 'catalog', baseUrl: options.catalogUrl ?? fakes.catalogUrl, timeoutMs: 1500 }),
+    new Upstream({ name: 'payments', baseUrl: fakes.paymentsUrl, timeoutMs: 1500 }),
     logger,
   );
   return {

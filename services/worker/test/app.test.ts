@@ -5,7 +5,7 @@ import { createLogger } from '@qoslab/logger';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { burn, type JobLimits, JobRunner } from '../src/jobs';
-import { assertProblem } from '@qoslab/http-kit/testing';
+import { assertProblem, waitFor } from '@qoslab/http-kit/testing';
 
 function build(overrides: Partial<JobLimits> = {}) {
   const limits: JobLimits = { maxCpuUnits: 50, maxMemoryMib: 8, maxHoldMs: 1000, maxConcurrentJobs: 4, ...overrides };
@@ -25,10 +25,9 @@ test('a CPU job burns the requested work and reports its CPU time', async () => 
 });
 
 test('a memory job holds the memory, then frees it', async () => {
-  const { app, runner } = build();
-  const pending = request(app).post('/jobs/memory').send({ mib: 4, holdMs: 200 }).then((r) => r);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(runner.heldMib, 4);
+  const { app, runner } = build({ maxHoldMs: 5000 });
+  const pending = request(app).post('/jobs/memory').send({ mib: 4, holdMs: 2000 }).then((r) => r);
+  await waitFor('the memory to be held', () => (runner.heldMib === 4 ? true : undefined), { intervalMs: 10 });
   const response = await pending;
   assert.equal(response.status, 200);
   assert.equal(response.body.mib, 4);
@@ -36,18 +35,18 @@ test('a memory job holds the memory, then frees it', async () => {
 });
 
 test('memory beyond the budget is refused with 429, and nothing is held for it', async () => {
-  const { app, runner } = build();
-  const first = request(app).post('/jobs/memory').send({ mib: 6, holdMs: 300 }).then((r) => r);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const { app, runner } = build({ maxHoldMs: 5000 });
+  const first = request(app).post('/jobs/memory').send({ mib: 6, holdMs: 2000 }).then((r) => r);
+  await waitFor('the first job to hold its memory', () => (runner.heldMib === 6 ? true : undefined), { intervalMs: 10 });
   assertProblem(await request(app).post('/jobs/memory').send({ mib: 6, holdMs: 0 }), 429);
   assert.equal(runner.heldMib, 6);
   assert.equal((await first).status, 200);
 });
 
 test('jobs beyond the concurrency limit are refused with 429', async () => {
-  const { app } = build({ maxConcurrentJobs: 1 });
-  const first = request(app).post('/jobs/memory').send({ mib: 1, holdMs: 300 }).then((r) => r);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const { app, runner } = build({ maxConcurrentJobs: 1, maxHoldMs: 5000 });
+  const first = request(app).post('/jobs/memory').send({ mib: 1, holdMs: 2000 }).then((r) => r);
+  await waitFor('the first job to run', () => (runner.heldMib === 1 ? true : undefined), { intervalMs: 10 });
   assertProblem(await request(app).post('/jobs/cpu').send({ units: 1 }), 429);
   assert.equal((await first).status, 200);
 });
