@@ -16,7 +16,7 @@ import { type Ports, SERVICES, type ServiceName, stackSpecs } from '../../tools/
  * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
  *   primed by an earlier start;
  * - contained, contained-large: curated, each service in a memory cgroup (ShopOptions.containedLimitsMiB)
- *   with the heap setting of the images (tools/images/service.Dockerfile), as in a container.
+ *   with the heap setting of the images (services/Dockerfile), as in a container.
  */
 export const TELEMETRY_CONFIGS = [
   'curated',

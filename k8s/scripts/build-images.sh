@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the project images qoslab/<service>:dev from services/<service>/Dockerfile (context: the
+# Builds the project images qoslab/<service>:dev from services/Dockerfile (context: the
 # repository root) and loads them into the kind node. NODE_IMAGE is passed on as a build argument
 # when set (a mirrored or locally built Node.js base).
 set -euo pipefail
@@ -16,7 +16,7 @@ index=0
 for service in "${SERVICES[@]}"; do
   index=$((index + 1))
   log "[$index/$count] building qoslab/$service:$IMAGE_TAG"
-  docker build --quiet ${build_args[@]+"${build_args[@]}"} -f "$REPO_ROOT/services/$service/Dockerfile" \
+  docker build --quiet ${build_args[@]+"${build_args[@]}"} --build-arg "SERVICE=$service" -f "$REPO_ROOT/services/Dockerfile" \
     -t "qoslab/$service:$IMAGE_TAG" "$REPO_ROOT" >/dev/null
   log "[$index/$count] loading qoslab/$service:$IMAGE_TAG into $NODE"
   kind load docker-image --name "$CLUSTER" "qoslab/$service:$IMAGE_TAG" >/dev/null

@@ -74,7 +74,7 @@ describe('the file', () => {
     }
   });
 
-  test('uses the same pins as the Kubernetes manifests and the service Dockerfiles', () => {
+  test('uses the same pins as the Kubernetes manifests and the service Dockerfile', () => {
     const pins = new Set<string>();
     const scan = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -88,26 +88,34 @@ describe('the file', () => {
     for (const variable of ['POSTGRES_IMAGE', 'OTELCOL_IMAGE', 'JAEGER_IMAGE', 'PROMETHEUS_IMAGE', 'GRAFANA_IMAGE', 'K6_IMAGE']) {
       assert.ok(pins.has(defaults[variable]!), `${variable}=${defaults[variable]} is not what k8s/ pins (${[...pins].join(', ')})`);
     }
-    const dockerfile = readFileSync(join(repoRoot, 'tools', 'images', 'service.Dockerfile'), 'utf8');
+    const dockerfile = readFileSync(join(repoRoot, 'services', 'Dockerfile'), 'utf8');
     assert.equal(/^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1], defaults.NODE_IMAGE);
   });
 
-  test('project images are built from their Dockerfiles with the repository as context', () => {
+  test('project images are built from the service Dockerfile with the repository as context', () => {
     for (const [name, service] of Object.entries(services)) {
       const image = service.image as string;
       if (!image.startsWith('qoslab/')) continue;
       const workload = image.slice('qoslab/'.length);
       assert.ok(SHOP.includes(workload) || workload === 'worker', `${name}: unknown project image ${image}`);
       assert.equal(service.build.context, repoRoot);
-      assert.equal(service.build.dockerfile, `services/${workload}/Dockerfile`);
+      assert.equal(service.build.dockerfile, 'services/Dockerfile');
+      assert.equal(service.build.args.SERVICE, workload, `${name} builds the wrong service`);
       assert.ok(existsSync(join(repoRoot, service.build.dockerfile as string)));
     }
   });
 });
 
 describe('every container', () => {
-  test('has a memory limit', () => {
+  test('has a memory limit, the one docs/compose.md gives', () => {
     for (const name of names) assert.ok(bytes(services[name]!.mem_limit) > 0, `${name} has no mem_limit`);
+    const documented = new Map<string, number>();
+    for (const row of readFileSync(join(repoRoot, 'docs', 'compose.md'), 'utf8').matchAll(/^\| (`[^|]+) \| [^|]+ \| (\d+) MiB \|/gm)) {
+      for (const name of row[1]!.matchAll(/`([a-z-]+)`/g)) documented.set(name[1]!, Number(row[2]));
+    }
+    for (const name of names.filter((n) => !services[n]!.profiles)) {
+      assert.equal(bytes(services[name]!.mem_limit) / 2 ** 20, documented.get(name), `${name}: docs/compose.md says ${documented.get(name)} MiB`);
+    }
   });
 
   test('runs as a non-root user on a read-only root filesystem, without capabilities or privilege escalation', () => {
