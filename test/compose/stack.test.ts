@@ -329,6 +329,25 @@ describe('the qos profile', () => {
     assert.ok(spread('guaranteed') < spread('besteffort'), `Guaranteed's job-time spread ${spread('guaranteed')} ms is not below BestEffort's ${spread('besteffort')} ms`);
   });
 
+  test('alone on its core, a Guaranteed job that needs more than its CPU quota per period is throttled; a Burstable one is not', async (t) => {
+    const sample = await cpuJob('burstable', 200);
+    const units = Math.max(10, Math.min(5000, Math.round((300 / sample.cpuMs) * 200)));
+    const cgroup = containerCgroup(containerOf(PROJECT, 'worker-guaranteed'));
+    const before = cgroup.stats().cpuThrottledPeriods ?? NaN;
+    const guaranteed = await cpuJob('guaranteed', units);
+    const throttled = (cgroup.stats().cpuThrottledPeriods ?? NaN) - before;
+    const burstable = await cpuJob('burstable', units);
+    const stretch = (job: { cpuMs: number; wallMs: number }) => job.wallMs / job.cpuMs;
+    t.diagnostic(
+      `${units} units: Guaranteed ${guaranteed.cpuMs.toFixed(0)} ms CPU in ${guaranteed.wallMs.toFixed(0)} ms, throttled in ${throttled} periods; ` +
+        `Burstable ${burstable.cpuMs.toFixed(0)} ms CPU in ${burstable.wallMs.toFixed(0)} ms`,
+    );
+    // The quota (half a core) caps each 100 ms period at 50 ms of CPU, however idle the core is.
+    assert.ok(throttled >= 2, `throttled in ${throttled} periods`);
+    assert.ok(stretch(guaranteed) >= 1.5, `Guaranteed's job took ${stretch(guaranteed).toFixed(2)}x its CPU time`);
+    assert.ok(stretch(burstable) < stretch(guaranteed), `Burstable's job took ${stretch(burstable).toFixed(2)}x its CPU time`);
+  });
+
   test('a worker pushed past its memory limit is OOM-killed and restarted; the others are not', async (t) => {
     const container = containerOf(PROJECT, 'worker-guaranteed');
     const restarts = Object.fromEntries(WORKERS.map((name) => [name, inspect(containerOf(PROJECT, name)).RestartCount as number]));
