@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,31 +17,46 @@ export interface ProcessSpec {
   listens?: number[];
 }
 
-/** A loopback port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set<number>();
+
+/** The first port the kernel hands out to outgoing connections (ip_local_port_range). */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A loopback port that was free a moment ago, never the same one twice in this process, and below the
+ * ephemeral range: a port from bind(0) can be handed out again once released, and any outgoing
+ * connection may take it before the program meant to listen on it starts.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow());
+  for (let attempt = 0; attempt < 1_000; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port) || !(await listenable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free loopback port between ${low} and ${high}`);
 }
 
 /** The ports among `ports` that something already listens on (on 127.0.0.1). */
 export async function busyPorts(ports: number[]): Promise<number[]> {
-  const busy = await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<boolean>((resolve) => {
-          const server = createServer();
-          server.once('error', () => resolve(true));
-          server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
-        }),
-    ),
-  );
-  return ports.filter((_, index) => busy[index]);
+  const free = await Promise.all(ports.map(listenable));
+  return ports.filter((_, index) => !free[index]);
 }
 
 /**
