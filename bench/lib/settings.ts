@@ -57,16 +57,7 @@ export const FULL: Settings = {
 export const QUICK: Settings = {
   mode: 'quick',
   metricExportIntervalMs: 2000,
-  overhead: {
-    configs: ['curated', 'off', 'no-runtime-node', 'sampled', 'contained', 'contained-large'],
-    repetitions: 1,
-    connections: 4,
-    idleSeconds: 3,
-    warmupSeconds: 1,
-    measureSeconds: 3,
-    workerSeconds: 2,
-    containedLimitsMiB: { contained: 128, 'contained-large': 256 },
-  },
-  startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'no-pino', 'curated-cached', 'off-cached'], repetitions: 1 },
+  overhead: { ...FULL.overhead, repetitions: 1, connections: 4, idleSeconds: 3, warmupSeconds: 1, measureSeconds: 3, workerSeconds: 2 },
+  startup: { ...FULL.startup, repetitions: 1 },
   collector: { rates: [500, 1000, 2000], stepSeconds: 3, drainSeconds: 5, repetitions: 1 },
 };
