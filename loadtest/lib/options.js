@@ -39,10 +39,11 @@ export const SYSTEM_TAGS = [
   'expected_response',
 ];
 
-export function buildOptions({ scenarios, thresholds = {} }) {
+/** `defaults: false` leaves out the whole-run thresholds, for a run whose phases each have their own. */
+export function buildOptions({ scenarios, thresholds = {}, defaults = true }) {
   return {
     scenarios,
-    thresholds: { ...defaultThresholds(), ...thresholds },
+    thresholds: { ...(defaults ? defaultThresholds() : {}), ...thresholds },
     summaryTrendStats: TREND_STATS,
     systemTags: SYSTEM_TAGS,
     userAgent: 'qoslab-k6',

@@ -2,7 +2,7 @@ import { createServiceApp, parseRequest, type Readiness } from '@qoslab/http-kit
 import type { Logger } from '@qoslab/logger';
 import type { Express } from 'express';
 import { z } from 'zod';
-import type { JobLimits, JobRunner } from './jobs';
+import { JobAbandonedError, type JobLimits, type JobRunner } from './jobs';
 
 export interface WorkerDeps {
   logger: Logger;
@@ -20,9 +20,16 @@ export function createApp({ logger, readiness, runner, limits, faultInjectionEna
   });
 
   return createServiceApp({ service: 'worker', logger, readiness, faultInjectionEnabled }, (app) => {
-    app.post('/jobs/cpu', (req, res) => {
+    app.post('/jobs/cpu', async (req, res) => {
       const { units } = parseRequest(cpuJob, req.body, 'body');
-      res.json(runner.cpu(units));
+      // A queued job whose client gave up is not run: its CPU would only delay the jobs behind it.
+      const abandoned = new AbortController();
+      res.once('close', () => abandoned.abort());
+      try {
+        res.json(await runner.cpu(units, abandoned.signal));
+      } catch (error) {
+        if (!(error instanceof JobAbandonedError)) throw error;
+      }
     });
 
     app.post('/jobs/memory', async (req, res) => {

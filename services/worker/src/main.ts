@@ -13,9 +13,10 @@ const limits: JobLimits = {
   maxHoldMs: config.WORKER_MAX_HOLD_MS,
   maxConcurrentJobs: config.WORKER_MAX_CONCURRENT_JOBS,
 };
-const app = createApp({ logger, readiness, runner: new JobRunner(limits), limits, faultInjectionEnabled: config.FAULT_INJECTION_ENABLED });
+const runner = new JobRunner(limits);
+const app = createApp({ logger, readiness, runner, limits, faultInjectionEnabled: config.FAULT_INJECTION_ENABLED });
 
-void serve({ app, config, logger, readiness }).catch((error: unknown) => {
+void serve({ app, config, logger, readiness, onClose: [() => runner.close()] }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

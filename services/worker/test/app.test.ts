@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Readiness } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
 import request from 'supertest';
 import { createApp } from '../src/app';
-import { burn, type JobLimits, JobRunner } from '../src/jobs';
+import { burn, ITERATIONS_PER_UNIT, JobAbandonedError, type JobLimits, JobRunner } from '../src/jobs';
 import { assertProblem, waitFor } from '@qoslab/http-kit/testing';
 
 function build(overrides: Partial<JobLimits> = {}) {
@@ -19,9 +21,51 @@ test('a CPU job burns the requested work and reports its CPU time', async () => 
   const response = await request(build().app).post('/jobs/cpu').send({ units: 5 });
   assert.equal(response.status, 200);
   assert.equal(response.body.units, 5);
-  assert.equal(response.body.checksum, burn(5));
+  assert.equal(response.body.checksum, burn(5, ITERATIONS_PER_UNIT));
   assert.ok(response.body.cpuMs > 0);
   assert.ok(response.body.wallMs > 0);
+});
+
+test('the CPU loop runs from its source text alone, as the CPU thread runs it', () => {
+  const isolated = runInNewContext(`(${burn.toString()})`) as typeof burn;
+  assert.equal(isolated(3, ITERATIONS_PER_UNIT), burn(3, ITERATIONS_PER_UNIT));
+});
+
+test('a CPU job runs on its own thread: the worker answers its probes meanwhile', async () => {
+  const { app, runner } = build({ maxCpuUnits: 100_000 });
+  const order: string[] = [];
+  const job = request(app).post('/jobs/cpu').send({ units: 3000 }).then((r) => (order.push('job'), r));
+  await waitFor('the job to start', () => (runner.busy ? true : undefined), { intervalMs: 5 });
+  const probe = await request(app).get('/healthz');
+  order.push('probe');
+  assert.equal(probe.status, 200);
+  assert.equal((await job).status, 200);
+  assert.deepEqual(order, ['probe', 'job'], 'the probe was answered while the CPU job was still running');
+  await runner.close();
+});
+
+test('a queued CPU job whose client went away is not run', async () => {
+  const { runner } = build({ maxCpuUnits: 100_000 });
+  const first = runner.cpu(500);
+  const gone = new AbortController();
+  const second = runner.cpu(5, gone.signal);
+  gone.abort();
+  assert.ok((await first).cpuMs > 0);
+  await assert.rejects(second, JobAbandonedError);
+  await runner.close();
+});
+
+test('a memory job keeps its memory through garbage collections until the hold ends', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { app } = build({ maxMemoryMib: 64, maxHoldMs: 5000 });
+  const before = process.memoryUsage().arrayBuffers;
+  const job = request(app).post('/jobs/memory').send({ mib: 32, holdMs: 1500 }).then((r) => r);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  gc();
+  const during = process.memoryUsage().arrayBuffers - before;
+  assert.equal((await job).status, 200);
+  assert.ok(during >= 30 * 1024 * 1024, `held ${(during / 1024 / 1024).toFixed(1)} MiB after a collection, not 32`);
 });
 
 test('a memory job holds the memory, then frees it', async () => {

@@ -109,7 +109,8 @@ describe('qos report', () => {
     assert.equal(run1.code, 0, run1.err);
     assert.match(run1.out, /^worker-besteffort\s+BestEffort\s+0\s+0\s+2\s+no limit/m);
     const run2 = run(['report', '--json', '--jaeger-ui', 'http://j:1', join(__dirname, 'fixtures', 'run')]);
-    const rows = JSON.parse(run2.out) as { variant: string; slowestTraces: { url: string }[] }[];
+    const { rows, findings } = JSON.parse(run2.out) as { rows: { variant: string; slowestTraces: { url: string }[] }[]; findings: { evictions: unknown[] } };
     assert.equal(rows[0]?.slowestTraces[0]?.url.startsWith('http://j:1/trace/'), true);
+    assert.ok(Array.isArray(findings.evictions));
   });
 });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { EXPECTED_CLASS_ANNOTATION, explain, formatExplain } from './explain.js';
 import { InputError, podTemplates, readManifests } from './manifests.js';
 import { QuantityError, parseQuantity, value } from './quantity.js';
-import { buildReport, formatReport, readRun } from './report.js';
+import { buildFindings, buildReport, formatFindings, formatReport, readRun } from './report.js';
 
 export const USAGE = `usage:
   qos explain [--node-memory 8Gi] [--json] [--check] <file|dir|->...
@@ -89,8 +89,10 @@ function runReport(args: string[], io: Io): number {
     },
   });
   if (positionals.length !== 1) throw new InputError('report needs exactly one run directory');
-  const rows = buildReport(readRun(positionals[0] as string), values['jaeger-ui']);
-  io.stdout(values.json ? json(rows) : formatReport(rows));
+  const run = readRun(positionals[0] as string);
+  const rows = buildReport(run, values['jaeger-ui']);
+  const findings = buildFindings(run);
+  io.stdout(values.json ? json({ rows, findings }) : formatReport(rows) + formatFindings(findings, rows));
   return 0;
 }
 

@@ -9,6 +9,12 @@
  *   k6-summary.json           the k6 summary (loadtest/lib/summary.js, format qoslab-k6-summary/1)
  *   jaeger-<variant>.json     Jaeger query API answer (/api/traces) for that worker's service
  *
+ * and, from `npm run lab -- experiment` (phases sized to the node):
+ *
+ *   plan.json, windows.json   the phases and their start and end (Unix seconds)
+ *   node-*.json               the node's conditions at each poll ({ time, conditions })
+ *   prometheus-cpu-contention.json  CPU seconds per shop_qos_class during the contention phase
+ *
  * Every file but the pod snapshots is optional: a missing source leaves its columns empty.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -47,6 +53,51 @@ export interface VariantRow {
   p95MemoryMs: number | null;
   failedRate: number | null;
   slowestTraces: TraceLink[];
+  /** The worker container's CPU request, in cores. */
+  cpuRequestCores: number;
+  /** CPU it got during the contention phase, in cores (CPU seconds / phase seconds). */
+  contentionCores: number | null;
+  /** What the cgroups' cpu.shares give it in that phase (plan.json), in cores. */
+  predictedContentionCores: number | null;
+}
+
+export interface Eviction {
+  variant: string;
+  pod: string;
+  /** evicted: the eviction manager chose the running pod; rejected: refused at admission while the node was under pressure. */
+  kind: 'evicted' | 'rejected';
+  /** Unix seconds. */
+  at: number | null;
+  phase: string | null;
+  /** From the kubelet's event: what the container used and requested when it was chosen. */
+  usage?: string;
+  request?: string;
+  message: string;
+}
+
+export interface OomKill {
+  variant: string;
+  at: number | null;
+  phase: string | null;
+  exitCode: number | null;
+}
+
+export interface PhaseWindow {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** What the experiment showed, phase by phase, in the cluster's own data. */
+export interface Findings {
+  phases: PhaseWindow[];
+  /** Variants throttled in more than 1% of their CFS periods during the throttle (or cpu) phase. */
+  throttled: string[];
+  oomKills: OomKill[];
+  /** Restarts of each variant that were not its own OOM kills. */
+  otherRestarts: Record<string, number>;
+  evictions: Eviction[];
+  memoryPressure: { observed: boolean; first: number | null };
 }
 
 export interface RunData {
@@ -54,8 +105,19 @@ export interface RunData {
   events?: unknown;
   throttled?: unknown;
   periods?: unknown;
+  cpuContention?: unknown;
   k6Summary?: unknown;
   jaeger: Record<string, unknown>;
+  windows?: unknown;
+  plan?: unknown;
+  nodes: unknown[];
+}
+
+interface Termination {
+  id: string;
+  reason: string;
+  finishedAt: number | null;
+  exitCode: number | null;
 }
 
 interface PodView {
@@ -65,7 +127,23 @@ interface PodView {
   qosLabel: string;
   qosClass?: string;
   evicted: boolean;
-  containers: { name: string; restartCount: number; terminations: { id: string; reason: string }[] }[];
+  cpuRequestCores: number;
+  containers: { name: string; restartCount: number; terminations: Termination[] }[];
+}
+
+const seconds = (value: unknown): number | null => {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? ms / 1000 : null;
+};
+
+/** CPU quantity (500m, 1, 0.25) in cores; 0 when absent or unreadable. */
+function cores(value: unknown): number {
+  if (typeof value !== 'string' && typeof value !== 'number') return 0;
+  const text = String(value);
+  const milli = /^(\d+)m$/.exec(text);
+  if (milli) return Number(milli[1]) / 1000;
+  const number = Number(text);
+  return Number.isFinite(number) ? number : 0;
 }
 
 function podsOf(snapshot: unknown, source: string): PodView[] {
@@ -80,21 +158,30 @@ function podsOf(snapshot: unknown, source: string): PodView[] {
     if (variant === undefined) continue;
     const status = isObject(item.status) ? item.status : {};
     const containers = [...asArray(status.initContainerStatuses), ...asArray(status.containerStatuses)].filter(isObject).map((cs) => {
-      const terminations: { id: string; reason: string }[] = [];
+      const terminations: Termination[] = [];
       for (const state of [cs.state, cs.lastState]) {
         const terminated = isObject(state) && isObject(state.terminated) ? state.terminated : undefined;
         if (terminated === undefined) continue;
         const id = str(terminated.containerID) ?? `${str(terminated.startedAt) ?? ''}/${str(terminated.finishedAt) ?? ''}`;
-        terminations.push({ id, reason: str(terminated.reason) ?? '' });
+        terminations.push({
+          id,
+          reason: str(terminated.reason) ?? '',
+          finishedAt: seconds(terminated.finishedAt),
+          exitCode: typeof terminated.exitCode === 'number' ? terminated.exitCode : null,
+        });
       }
       return { name: str(cs.name) ?? '', restartCount: typeof cs.restartCount === 'number' ? cs.restartCount : 0, terminations };
     });
+    const spec = isObject(item.spec) ? item.spec : {};
+    const worker = asArray(spec.containers).filter(isObject).find((c) => c.name === WORKER_NAME) ?? asArray(spec.containers).filter(isObject)[0];
+    const requests = isObject(worker) && isObject(worker.resources) && isObject(worker.resources.requests) ? worker.resources.requests : {};
     const pod: PodView = {
       uid: str(metadata.uid) ?? str(metadata.name) ?? '',
       name: str(metadata.name) ?? '',
       variant,
       qosLabel: str(labels[VARIANT_LABEL]) ?? variant.replace(/^worker-/, ''),
       evicted: status.reason === 'Evicted',
+      cpuRequestCores: cores(requests.cpu),
       containers,
     };
     const qosClass = str(status.qosClass);
@@ -188,12 +275,14 @@ export function buildReport(run: RunData, jaegerUi: string): VariantRow[] {
           p95MemoryMs: null,
           failedRate: null,
           slowestTraces: [],
+          cpuRequestCores: pod.cpuRequestCores,
+          contentionCores: null,
+          predictedContentionCores: null,
         };
         rows.set(pod.variant, row);
       }
       if (pod.qosClass !== undefined) row.qosClass = pod.qosClass;
       add(podsPerVariant, pod.variant, pod.uid);
-      if (pod.evicted && index > 0) add(evicted, pod.variant, pod.name);
       for (const c of pod.containers) {
         const key = `${pod.uid}/${c.name}`;
         if (index === 0) baseline.set(key, c.restartCount);
@@ -216,17 +305,14 @@ export function buildReport(run: RunData, jaegerUi: string): VariantRow[] {
     if (row !== undefined) row.restarts += max - (baseline.get(key) ?? 0);
   }
 
-  const events = isObject(run.events) ? asArray(run.events.items) : [];
-  for (const event of events) {
-    if (!isObject(event) || event.reason !== 'Evicted' || !isObject(event.involvedObject)) continue;
-    const podName = str(event.involvedObject.name);
-    if (podName === undefined) continue;
-    const variant = [...rows.keys()].find((v) => podName.startsWith(`${v}-`));
-    if (variant !== undefined) add(evicted, variant, podName);
-  }
+  // Evictions as buildFindings sees them: by the eviction manager, during the run (not admission refusals).
+  for (const e of buildFindings(run).evictions) if (e.kind === 'evicted') add(evicted, e.variant, e.pod);
 
   const throttled = vectorByClass(run.throttled);
   const periods = vectorByClass(run.periods);
+  const contention = vectorByClass(run.cpuContention);
+  const contentionWindow = windowsOf(run.windows).find((w) => w.name === 'contention');
+  const planned = contentionWindow !== undefined;
   for (const row of rows.values()) {
     row.pods = podsPerVariant.get(row.variant)?.size ?? 0;
     row.oomKills = oomKills.get(row.variant)?.size ?? 0;
@@ -235,13 +321,126 @@ export function buildReport(run: RunData, jaegerUi: string): VariantRow[] {
     row.cfsPeriods = p ?? null;
     const t = throttled.get(row.qosLabel);
     row.throttledShare = p !== undefined && p > 0 && t !== undefined ? t / p : null;
-    row.p95CpuMs = k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: 'cpu' }, 'p(95)');
-    row.p95MemoryMs = k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: 'memory' }, 'p(95)');
-    row.failedRate = k6Value(run.k6Summary, 'http_req_failed', { qos_class: row.qosLabel }, 'rate');
+    const cpuPhase = planned ? 'throttle' : 'cpu';
+    row.p95CpuMs = k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: cpuPhase }, 'p(95)');
+    row.p95MemoryMs = planned
+      ? k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: row.qosLabel === 'guaranteed' ? 'oom' : 'pressure' }, 'p(95)')
+      : k6Value(run.k6Summary, 'http_req_duration', { qos_class: row.qosLabel, phase: 'memory' }, 'p(95)');
+    row.failedRate = planned
+      ? k6Value(run.k6Summary, 'http_req_failed', { qos_class: row.qosLabel, phase: cpuPhase }, 'rate')
+      : k6Value(run.k6Summary, 'http_req_failed', { qos_class: row.qosLabel }, 'rate');
+    const used = contention.get(row.qosLabel);
+    if (contentionWindow && used !== undefined) row.contentionCores = used / (contentionWindow.end - contentionWindow.start);
+    const predicted = predictedOf(run.plan)[row.qosLabel];
+    if (predicted !== undefined) row.predictedContentionCores = predicted;
     row.slowestTraces = slowestTraces(run.jaeger[row.variant], jaegerUi);
   }
   const order = ['Guaranteed', 'Burstable', 'BestEffort'];
   return [...rows.values()].sort((a, b) => order.indexOf(a.qosClass) - order.indexOf(b.qosClass) || (a.variant < b.variant ? -1 : 1));
+}
+
+/** The contention phase's predicted CPU per class, from plan.json. */
+function predictedOf(plan: unknown): Record<string, number> {
+  const phases = isObject(plan) ? asArray(plan.phases) : [];
+  const contention = phases.filter(isObject).find((p) => p.name === 'contention');
+  const predicted = contention && isObject(contention.predicted) ? contention.predicted : {};
+  return Object.fromEntries(Object.entries(predicted).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+
+export function windowsOf(value: unknown): PhaseWindow[] {
+  return asArray(value)
+    .filter(isObject)
+    .filter((w): w is Json & PhaseWindow => typeof w.name === 'string' && typeof w.start === 'number' && typeof w.end === 'number')
+    .map((w) => ({ name: w.name, start: w.start, end: w.end }));
+}
+
+/** The phase a moment falls in (or the one before it, when between phases). */
+function phaseAt(windows: PhaseWindow[], at: number | null): string | null {
+  if (at === null || windows.length === 0) return null;
+  let found: string | null = null;
+  for (const w of windows) if (at >= w.start) found = w.name;
+  return found;
+}
+
+/** The kubelet's eviction message: "... Container worker was using 3456Ki, request is 0, ..." */
+export function evictionUsage(message: string): { usage?: string; request?: string } {
+  const match = /Container \S+ was using (\S+?), request is (\S+?),/.exec(message);
+  return match ? { usage: match[1]!, request: match[2]! } : {};
+}
+
+export function buildFindings(run: RunData): Findings {
+  const windows = windowsOf(run.windows);
+  const oomKills: OomKill[] = [];
+  const restarts = new Map<string, number>();
+  const seen = new Set<string>();
+  const before = new Set<string>();
+  const evictions = new Map<string, Eviction>();
+  const evictedBefore = new Set<string>();
+  const runStart = windows[0]?.start ?? -Infinity;
+  run.snapshots.forEach((snapshot, index) => {
+    for (const pod of podsOf(snapshot, `pod snapshot ${index + 1}`)) {
+      for (const c of pod.containers) {
+        for (const t of c.terminations) {
+          const id = `${pod.uid}/${c.name}/${t.id}`;
+          if (index === 0) before.add(id);
+          if (before.has(id) || seen.has(id)) continue;
+          seen.add(id);
+          if (t.reason === 'OOMKilled') oomKills.push({ variant: pod.variant, at: t.finishedAt, phase: phaseAt(windows, t.finishedAt), exitCode: t.exitCode });
+          else restarts.set(pod.variant, (restarts.get(pod.variant) ?? 0) + 1);
+        }
+      }
+      if (pod.evicted && index === 0) evictedBefore.add(pod.name);
+      else if (pod.evicted && !evictedBefore.has(pod.name) && !evictions.has(pod.name)) evictions.set(pod.name, { variant: pod.variant, pod: pod.name, kind: 'evicted', at: null, phase: null, message: '' });
+    }
+  });
+  for (const event of isObject(run.events) ? asArray(run.events.items) : []) {
+    if (!isObject(event) || event.reason !== 'Evicted' || !isObject(event.involvedObject)) continue;
+    const pod = str(event.involvedObject.name);
+    if (pod === undefined) continue;
+    const variant = pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
+    const at = seconds(event.eventTime) ?? seconds(event.lastTimestamp) ?? seconds(event.firstTimestamp);
+    if (evictedBefore.has(pod) || (at !== null && at < runStart - 10)) continue;
+    const message = str(event.message) ?? '';
+    const kind = /^The node had condition/.test(message) ? 'rejected' : 'evicted';
+    evictions.set(pod, { ...evictions.get(pod), variant: evictions.get(pod)?.variant ?? variant, pod, kind, at, phase: phaseAt(windows, at), message, ...evictionUsage(message) });
+  }
+  let first: number | null = null;
+  for (const node of run.nodes) {
+    if (!isObject(node) || typeof node.time !== 'number') continue;
+    const pressure = asArray(node.conditions).filter(isObject).find((c) => c.type === 'MemoryPressure');
+    if (pressure?.status === 'True' && (first === null || node.time < first)) first = node.time;
+  }
+  const throttled = vectorByClass(run.throttled);
+  const periods = vectorByClass(run.periods);
+  const throttledClasses = [...throttled].filter(([label, t]) => (periods.get(label) ?? 0) > 0 && t / (periods.get(label) ?? 1) > 0.01).map(([label]) => label);
+  return {
+    phases: windows,
+    throttled: throttledClasses.sort(),
+    oomKills: oomKills.sort((a, b) => (a.at ?? 0) - (b.at ?? 0)),
+    otherRestarts: Object.fromEntries(restarts),
+    evictions: [...evictions.values()].sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity)),
+    memoryPressure: { observed: first !== null, first },
+  };
+}
+
+export function formatFindings(findings: Findings, rows: VariantRow[]): string {
+  if (findings.phases.length === 0) return '';
+  const start = findings.phases[0]!.start;
+  const rel = (at: number | null) => (at === null ? '?' : `+${Math.round(at - start)}s`);
+  const lines = ['', 'What the cluster did, phase by phase:'];
+  lines.push(`  throttle    throttled (over 1% of CFS periods): ${findings.throttled.length > 0 ? findings.throttled.join(', ') : 'none'}`);
+  const contention = rows
+    .filter((r) => r.contentionCores !== null)
+    .map((r) => `${r.qosLabel} ${r.contentionCores!.toFixed(2)}${r.predictedContentionCores === null ? '' : ` (shares: ${r.predictedContentionCores.toFixed(2)})`}`);
+  lines.push(`  contention  CPU of the one shared core each got: ${contention.length > 0 ? contention.join(', ') : 'no data'}`);
+  lines.push(`  oom         ${findings.oomKills.length > 0 ? findings.oomKills.map((k) => `${k.variant} OOMKilled at ${rel(k.at)}${k.exitCode === null ? '' : ` (exit ${k.exitCode})`}`).join(', ') : 'no OOM kill'}`);
+  const others = Object.entries(findings.otherRestarts).filter(([, n]) => n > 0);
+  if (others.length > 0) lines.push(`              other restarts: ${others.map(([v, n]) => `${v} ${n}`).join(', ')}`);
+  const evicted = findings.evictions.filter((e) => e.kind === 'evicted');
+  const rejected = findings.evictions.filter((e) => e.kind === 'rejected');
+  lines.push(`  pressure    MemoryPressure ${findings.memoryPressure.observed ? `True from ${rel(findings.memoryPressure.first)}` : 'never True'}; evicted, in order: ${evicted.length > 0 ? evicted.map((e) => `${e.variant} at ${rel(e.at)}${e.usage ? ` (using ${e.usage}, request ${e.request})` : ''}`).join(', ') : 'none'}`);
+  if (rejected.length > 0) lines.push(`              refused at admission while under pressure: ${[...new Set(rejected.map((e) => e.variant))].map((v) => `${v} x${rejected.filter((e) => e.variant === v).length}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function readJson(path: string): unknown {
@@ -270,8 +469,12 @@ export function readRun(dir: string): RunData {
     events: optional('events.json'),
     throttled: optional('prometheus-throttled.json'),
     periods: optional('prometheus-periods.json'),
+    cpuContention: optional('prometheus-cpu-contention.json'),
     k6Summary: optional('k6-summary.json'),
     jaeger,
+    windows: optional('windows.json'),
+    plan: optional('plan.json'),
+    nodes: files.filter((f) => /^node-\d+\.json$/.test(f)).map((f) => readJson(join(dir, f))),
   };
 }
 

@@ -1,0 +1,3 @@
+export * from './cluster';
+export * from './settings';
+export { ClusterError } from './exec';

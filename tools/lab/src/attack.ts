@@ -1,0 +1,214 @@
+// lab attack: the moves of "Hacking and Defending Kubernetes Clusters: We'll Do It LIVE!!!" against
+// the deployed kit. Each move runs twice: against the hardened kit, where one item of the hardening
+// list stops it, and with that one item switched off, where it works. Nothing stays switched off.
+import type { Log } from './images.js';
+import { projectImage } from './images.js';
+import { type Kube, LabError, type Obj, sleep, until } from './kube.js';
+
+export const ATTACKER_NAMESPACE = 'lab-attacker';
+const ATTACKER = 'attacker';
+
+export interface Attempt {
+  move: string;
+  defence: string;
+  hardened: { blocked: boolean; detail: string };
+  itemOff: { blocked: boolean; detail: string };
+}
+
+/** The attacker's toolbox: one Node script, the move chosen by its first argument. */
+const TOOLBOX = String.raw`
+const [move, target] = process.argv.slice(1);
+const fs = require('node:fs');
+const net = require('node:net');
+const done = (ok, detail) => { console.log(JSON.stringify({ ok, detail })); process.exit(0); };
+const tokenFile = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const token = () => fs.readFileSync(tokenFile, 'utf8');
+const https = async (url) => {
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  let auth = {};
+  try { auth = { authorization: 'Bearer ' + token() }; } catch {}
+  const r = await fetch(url, { headers: auth, signal: AbortSignal.timeout(5000) });
+  return r.status;
+};
+(async () => {
+  try {
+    if (move === 'tcp') {
+      const [host, port] = target.split(':');
+      const socket = net.connect({ host, port: Number(port), timeout: 4000 });
+      socket.once('connect', () => done(true, 'connected to ' + target));
+      socket.once('timeout', () => done(false, 'no answer from ' + target + ' (dropped)'));
+      socket.once('error', (e) => done(false, e.code + ' from ' + target));
+    } else if (move === 'token') {
+      try { done(token().length > 0, 'read a service-account token (' + token().length + ' bytes)'); } catch (e) { done(false, 'no token: ' + e.code); }
+    } else if (move === 'get') {
+      const status = await https(target);
+      done(status === 200, 'HTTP ' + status + ' from ' + target);
+    }
+  } catch (e) { done(false, (e.cause && e.cause.code) || e.name + ': ' + e.message); }
+})();
+`;
+
+function attackerPod(name: string, namespace: string, serviceAccount: string, automount: boolean): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/name': ATTACKER, 'app.kubernetes.io/part-of': 'otel-qos-lab-exercise' } },
+    spec: {
+      serviceAccountName: serviceAccount,
+      automountServiceAccountToken: automount,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 1,
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: ATTACKER,
+          image: projectImage('worker'),
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', '3600'],
+          env: [{ name: 'NODE_OPTIONS', value: '' }],
+          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '64Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  };
+}
+
+/** A pod the talk's attacker would like to run: privileged, or with the node's root filesystem mounted. */
+function riskyPod(name: string, namespace: string, risk: 'privileged' | 'hostPath' | 'unpinned'): Obj {
+  const container: Obj = { name: 'risky', image: risk === 'unpinned' ? 'busybox' : projectImage('worker'), command: ['sleep', '60'] };
+  const spec: Obj = { restartPolicy: 'Never', containers: [container] };
+  if (risk === 'privileged') container.securityContext = { privileged: true };
+  if (risk === 'hostPath') {
+    spec.volumes = [{ name: 'host', hostPath: { path: '/' } }];
+    container.volumeMounts = [{ name: 'host', mountPath: '/host' }];
+  }
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, spec };
+}
+
+interface Toolbox {
+  kube: Kube;
+  namespace: string;
+  pod: string;
+}
+
+function tool(box: Toolbox, move: string, target = ''): { blocked: boolean; detail: string } {
+  const result = box.kube.run(['-n', box.namespace, 'exec', box.pod, '--', 'node', '-e', TOOLBOX, move, target], undefined, 60_000);
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(line) as { ok: boolean; detail: string };
+    return { blocked: !parsed.ok, detail: parsed.detail };
+  } catch {
+    throw new LabError(`the attacker's ${move} move gave no answer: ${(result.stderr || result.stdout).trim().split('\n').pop()}`);
+  }
+}
+
+/** Admission of a pod: blocked when the API server refuses it (dry run, nothing is created). */
+function admission(kube: Kube, pod: Obj): { blocked: boolean; detail: string } {
+  const result = kube.run(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
+  const detail = (result.status === 0 ? 'admitted' : result.stderr.trim().replace(/^Error from server \(\w+\): /, '')).split('\n')[0]!.slice(0, 200);
+  return { blocked: result.status !== 0, detail };
+}
+
+async function ready(kube: Kube, namespace: string, pod: string): Promise<void> {
+  await until(`the ${pod} pod did not start`, () => (kube.run(['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.status.phase}']).stdout === 'Running' ? true : undefined), 90_000);
+}
+
+/** Deletes the namespace's NetworkPolicies for `body`, then puts them back exactly as they were. */
+async function withoutPolicies<T>(kube: Kube, namespace: string, body: () => Promise<T> | T): Promise<T> {
+  const saved = kube.json(['-n', namespace, 'get', 'networkpolicies']).items as Obj[];
+  const clean = saved.map((p) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: p.metadata.name, namespace, labels: p.metadata.labels ?? {} }, spec: p.spec }));
+  kube.ok(['-n', namespace, 'delete', 'networkpolicies', '--all']);
+  try {
+    await sleep(3000);
+    return await body();
+  } finally {
+    kube.apply(clean);
+    await sleep(3000);
+  }
+}
+
+export interface AttackOptions {
+  log: Log;
+  /** Only the item-off half (for a demonstration of the attack alone). */
+  undefended?: boolean;
+}
+
+export async function runAttack(kube: Kube, log: Log): Promise<Attempt[]> {
+  kube.requireReachable();
+  const node = kube.node();
+  const nodeIp = (node.status.addresses as Obj[]).find((a) => a.type === 'InternalIP')?.address as string;
+  const gatewayPod = (kube.json(['-n', 'shop', 'get', 'pods', '-l', 'app.kubernetes.io/name=gateway']).items as Obj[])[0]?.metadata.name as string | undefined;
+  if (!gatewayPod) throw new LabError('no gateway pod in shop: deploy first (npm run lab -- deploy)');
+
+  log(`the attacker's own namespace ${ATTACKER_NAMESPACE}: no Pod Security level, no NetworkPolicy, a service account of its own`);
+  kube.apply([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ATTACKER_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'otel-qos-lab-exercise' } } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: ATTACKER, namespace: ATTACKER_NAMESPACE } },
+    attackerPod(ATTACKER, ATTACKER_NAMESPACE, ATTACKER, true),
+  ]);
+  await ready(kube, ATTACKER_NAMESPACE, ATTACKER);
+  const box: Toolbox = { kube, namespace: ATTACKER_NAMESPACE, pod: ATTACKER };
+  const compromised: Toolbox = { kube, namespace: 'shop', pod: gatewayPod };
+  const attempts: Attempt[] = [];
+  const record = (move: string, defence: string, hardened: Attempt['hardened'], itemOff: Attempt['itemOff']) => {
+    attempts.push({ move, defence, hardened, itemOff });
+    log(`  ${move}: hardened ${hardened.blocked ? 'BLOCKED' : 'GOT THROUGH'} (${hardened.detail}); ${defence} off: ${itemOff.blocked ? 'still blocked' : 'worked'} (${itemOff.detail})`);
+  };
+  const bind = (name: string, role: string, namespace?: string) => {
+    const kind = namespace ? 'RoleBinding' : 'ClusterRoleBinding';
+    kube.apply([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: ATTACKER, namespace: ATTACKER_NAMESPACE }] }]);
+    return () => kube.run(['delete', kind.toLowerCase(), name, ...(namespace ? ['-n', namespace] : []), '--ignore-not-found']);
+  };
+
+  try {
+    const db = 'postgres.shop.svc.cluster.local:5432';
+    const gateway = 'gateway.shop.svc.cluster.local:8080';
+    record('reach the database', 'NetworkPolicy (shop)', tool(box, 'tcp', db), await withoutPolicies(kube, 'shop', () => tool(box, 'tcp', db)));
+    record('reach another service', 'NetworkPolicy (shop)', tool(box, 'tcp', gateway), await withoutPolicies(kube, 'shop', () => tool(box, 'tcp', gateway)));
+    record('read a service-account token', 'automountServiceAccountToken: false', tool(compromised, 'token'), tool(box, 'token'));
+
+    const secrets = 'https://kubernetes.default.svc/api/v1/namespaces/shop/secrets';
+    const hardenedApi = tool(box, 'get', secrets);
+    const unbindApi = bind('lab-attacker-admin', 'admin', 'shop');
+    await sleep(1500);
+    try {
+      record('read the shop\'s secrets from the API server', 'least-privilege RBAC', hardenedApi, tool(box, 'get', secrets));
+    } finally {
+      unbindApi();
+    }
+
+    const kubelet = `https://${nodeIp}:10250/pods`;
+    const hardenedKubelet = tool(box, 'get', kubelet);
+    const unbindKubelet = bind('lab-attacker-nodes-proxy', 'lab-attacker-nodes-proxy');
+    kube.apply([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'lab-attacker-nodes-proxy' }, rules: [{ apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get', 'create'] }] }]);
+    await sleep(1500);
+    try {
+      record('list every pod through the kubelet', 'no nodes/proxy for any workload', hardenedKubelet, tool(box, 'get', kubelet));
+    } finally {
+      unbindKubelet();
+      kube.run(['delete', 'clusterrole', 'lab-attacker-nodes-proxy', '--ignore-not-found']);
+    }
+
+    for (const [risk, move, defence] of [
+      ['privileged', 'run a privileged container', 'Pod Security "restricted"'],
+      ['hostPath', "mount the node's root filesystem", 'Pod Security "restricted"'],
+      ['unpinned', 'run an unpinned image (busybox, implicitly :latest)', 'the pinned-images admission policy'],
+    ] as const) {
+      record(move, defence, admission(kube, riskyPod(`risky-${risk.toLowerCase()}`, 'shop', risk)), admission(kube, riskyPod(`risky-${risk.toLowerCase()}`, ATTACKER_NAMESPACE, risk)));
+    }
+  } finally {
+    kube.run(['delete', 'namespace', ATTACKER_NAMESPACE, '--ignore-not-found', '--wait=false']);
+  }
+  return attempts;
+}
+
+export async function attack(kube: Kube, { log }: AttackOptions): Promise<boolean> {
+  const attempts = await runAttack(kube, log);
+  const held = attempts.every((a) => a.hardened.blocked && !a.itemOff.blocked);
+  const width = Math.max(...attempts.map((a) => a.move.length));
+  process.stdout.write(`${'MOVE'.padEnd(width)}  HARDENED  ITEM OFF  DEFENCE\n`);
+  for (const a of attempts) process.stdout.write(`${a.move.padEnd(width)}  ${(a.hardened.blocked ? 'blocked' : 'GOT IN').padEnd(8)}  ${(a.itemOff.blocked ? 'blocked' : 'worked').padEnd(8)}  ${a.defence}\n`);
+  log(held ? 'every move was stopped by its item of the hardening list, and worked with that item off' : 'some move did not behave as the hardening list says: see above');
+  return held;
+}

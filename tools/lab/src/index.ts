@@ -1,0 +1,2 @@
+export * from './node-config.js';
+export { repoRoot } from './repo.js';
