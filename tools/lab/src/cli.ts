@@ -27,7 +27,7 @@ export const USAGE = `usage: npm run lab -- <command> [options]
   deploy [--overlay DIR]    namespaces, secrets, the overlay (default k8s/overlays/kind), rollouts
   experiment [--profile short|full]
                             the calibrated QoS experiment, then its report (qos report)
-  attack [--undefended]     the attacker's moves against the hardening (and with each item off)
+  attack [--json]           the attacker's moves against the hardening, and with each item off
   teardown                  delete the kind cluster (other clusters: the lab's namespaces)
 environment: QOSLAB_CONTEXT (default kind-qoslab), QOSLAB_KUBECTL, QOSLAB_IMAGE_LOADER, NODE_IMAGE,
   OTELCOL_IMAGE, JAEGER_IMAGE, PROMETHEUS_IMAGE, GRAFANA_IMAGE, POSTGRES_IMAGE, K6_IMAGE (pinned mirrors)`;
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         overlay: { type: 'string' },
         profile: { type: 'string' },
         load: { type: 'boolean', default: false },
-        undefended: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
       },
     });
     const kube = Kube.fromEnv();
@@ -117,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'attack':
         none();
-        return (await attack(kube, { log, undefended: values.undefended })) ? 0 : 1;
+        return (await attack(kube, { log, json: values.json })) ? 0 : 1;
       case 'teardown':
         none();
         if (kube.isKind) deleteKindCluster(log);
