@@ -14,8 +14,9 @@
 //
 //   QOS_PLAN      {"phases":[{"name":"throttle","startS":0,"durationS":30,"jobs":[
 //                   {"qosClass":"guaranteed","kind":"cpu","rate":4,"units":300,"maxVUs":40}, ...]}, ...]}
-//                 a job is an open model ("rate" per second, at most "maxVUs" in flight) or a closed
-//                 one ("vus" sending back to back); "iterations" caps the jobs an open model starts.
+//                 a job is an open model ("rate" per "timeUnitS" seconds (default 1), at most "maxVUs"
+//                 in flight) or a closed one ("vus" sending back to back); "iterations" caps the jobs an
+//                 open model starts; "delayS" starts a job that long after its phase.
 import { check } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 import { QOS_CLASSES, envBoolean, envNumber, envString, workerUrls } from './lib/config.js';
@@ -70,19 +71,20 @@ function planScenario(phase, job) {
   };
   const common = {
     exec: job.kind === 'cpu' ? 'cpuJob' : 'memoryJob',
-    startTime: `${phase.startS}s`,
+    startTime: `${phase.startS + (job.delayS ?? 0)}s`,
     env,
     tags: { qos_class: job.qosClass, phase: phase.name },
     gracefulStop: `${Math.ceil((job.holdMs ?? 0) / 1000) + 10}s`,
   };
   if (job.vus > 0) return { ...common, executor: 'constant-vus', vus: job.vus, duration: `${phase.durationS}s` };
   const iterations = job.iterations ?? Infinity;
-  const duration = Math.min(phase.durationS, Number.isFinite(iterations) ? Math.ceil(iterations / job.rate) : Infinity);
+  const timeUnitS = job.timeUnitS ?? 1;
+  const duration = Math.min(phase.durationS - (job.delayS ?? 0), Number.isFinite(iterations) ? Math.ceil((iterations / job.rate) * timeUnitS) : Infinity);
   return {
     ...common,
     executor: 'constant-arrival-rate',
     rate: job.rate,
-    timeUnit: '1s',
+    timeUnit: `${timeUnitS}s`,
     duration: `${duration}s`,
     // Jobs that hold memory keep their VU for the whole hold: allocate them all up front, since k6
     // starts further VUs only slowly and would skip the iterations meanwhile.
@@ -95,7 +97,7 @@ function scenarios() {
   const all = {};
   if (PLAN) {
     for (const phase of PLAN.phases) {
-      for (const job of phase.jobs ?? []) all[`${phase.name}_${job.qosClass}_${job.kind}`] = planScenario(phase, job);
+      for (const [index, job] of (phase.jobs ?? []).entries()) all[`${phase.name}_${job.qosClass}_${job.kind}_${index}`] = planScenario(phase, job);
     }
     return all;
   }

@@ -164,53 +164,7 @@ export function containerCgroup(container: string): ContainerCgroup {
   };
 }
 
-/** `qos explain --json` (tools/qos) for the QoS lab's Kubernetes workers. */
-export interface ExplainedContainer {
-  oomScoreAdj: number;
-  cpuShares: number;
-  cpuWeight: number;
-  cpuWeightLegacy: number;
-  cpuQuota: number | null;
-  cpuPeriod: number;
-  memoryMax: number | null;
-}
-
-export const LAB_NODE_MEMORY = '8Gi';
-export const QOS_VARIANTS = ['guaranteed', 'burstable', 'besteffort'] as const;
-export type QosVariant = (typeof QOS_VARIANTS)[number];
-
-export type KubeletWorkers = Record<QosVariant, { qosClass: string; container: ExplainedContainer; env: Record<string, string> }>;
-let explained: KubeletWorkers | undefined;
-/**
- * What the kubelet sets for each worker of k8s/components/qos-lab/workers.yaml on a node with
- * LAB_NODE_MEMORY (computed by the qos CLI), and the worker container's plain environment values.
- */
-export function kubeletWorkers(): KubeletWorkers {
-  if (explained) return explained;
-  const manifest = join(repoRoot, 'k8s', 'components', 'qos-lab', 'workers.yaml');
-  const cli = join(repoRoot, 'tools', 'qos', 'src', 'cli.ts');
-  const report = JSON.parse(
-    ok(process.execPath, ['--import', 'tsx', cli, 'explain', '--json', '--node-memory', LAB_NODE_MEMORY, manifest]),
-  ) as { templates: { name: string; qosClass: string; containers: (ExplainedContainer & { name: string })[] }[] };
-  const envs: Record<string, Record<string, string>> = {};
-  for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
-    const obj = doc.toJS() as Obj | null;
-    if (obj?.kind !== 'Deployment') continue;
-    const container = (obj.spec.template.spec.containers as Obj[]).find((c) => c.name === 'worker');
-    const env: Record<string, string> = {};
-    for (const entry of (container?.env ?? []) as Obj[]) if (typeof entry.value === 'string') env[entry.name as string] = entry.value as string;
-    envs[obj.metadata.name as string] = env;
-  }
-  const out = {} as KubeletWorkers;
-  for (const variant of QOS_VARIANTS) {
-    const template = report.templates.find((t) => t.name === `worker-${variant}`);
-    const container = template?.containers.find((c) => c.name === 'worker');
-    if (!template || !container) throw new Error(`qos explain found no worker-${variant}`);
-    out[variant] = { qosClass: template.qosClass, container, env: envs[`worker-${variant}`] ?? {} };
-  }
-  explained = out;
-  return out;
-}
+export { kubeletWorkers, LAB_NODE_MEMORY, QOS_VARIANTS, type ExplainedContainer, type KubeletWorkers, type QosVariant } from '../lib/qos';
 
 /** Like composeOk, without blocking the event loop (so a test can poll while `up` waits for health). */
 export function composeAsync(project: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<string> {

@@ -1,7 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export type ToolName = 'otelcol' | 'jaeger' | 'k6' | 'prometheus' | 'promtool';
+export type ToolName =
+  | 'otelcol'
+  | 'jaeger'
+  | 'k6'
+  | 'prometheus'
+  | 'promtool'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'kubectl'
+  | 'coredns'
+  | 'kube-router'
+  | 'pause';
 
 export const repoRoot = join(__dirname, '..', '..');
 

@@ -86,6 +86,10 @@ export interface PlanJob {
   holdMs?: number;
   maxVUs?: number;
   iterations?: number;
+  /** Starts this long after the phase does. */
+  delayS?: number;
+  /** `rate` jobs per this many seconds (default 1). */
+  timeUnitS?: number;
 }
 
 export interface PlanPhase {
@@ -250,18 +254,28 @@ export function pressurePhase(facts: NodeFacts, profile: Profile): PlanPhase {
   const bLimit = b.memoryLimitBytes ?? 4 * Math.max(b.memoryRequestBytes, 64 * MIB);
   const bTarget = (b.memoryRequestBytes + bLimit) / 2;
   const bJobs = Math.max(1, Math.round((bTarget - b.workingSetBytes) / (mib * MIB)));
-  const fill = facts.allocatableMemoryBytes - facts.podsWorkingSetBytes - bJobs * mib * MIB + PRESSURE_MARGIN_BYTES;
-  const beJobs = Math.max(1, Math.ceil(fill / (mib * MIB)));
-  const beRate = 4;
-  const holdMs = profile.phaseS.pressure * 1000;
+  // What the BestEffort worker must add for the pods' working set to reach allocatable: quickly to
+  // 384 MiB short of it, then 32 MiB every 2 s, so the kubelet (which looks every 10 s) sees the
+  // threshold crossed long before the kernel would reach the kubepods limit, 256Mi further on.
+  const toThreshold = facts.allocatableMemoryBytes - facts.podsWorkingSetBytes - bJobs * mib * MIB;
+  const fastRate = 4;
+  // A whole number of seconds at fastRate: an arrival-rate scenario starts rate x seconds jobs.
+  const fastJobs = Math.max(0, Math.floor((toThreshold - 384 * MIB) / (mib * MIB) / fastRate) * fastRate);
+  const slowMib = 32;
+  const slowJobs = Math.max(1, Math.ceil((toThreshold + PRESSURE_MARGIN_BYTES - fastJobs * mib * MIB) / (slowMib * MIB)));
+  const fastS = Math.ceil(fastJobs / fastRate);
+  const durationS = Math.max(profile.phaseS.pressure, fastS + slowJobs * 2 + 20);
+  // Every job lets go at the end of the phase.
+  const holdMs = durationS * 1000;
+  const jobs: PlanJob[] = [{ qosClass: 'burstable', kind: 'memory', rate: bJobs, mib, holdMs, iterations: bJobs, maxVUs: bJobs + 1 }];
+  if (fastJobs > 0) jobs.push({ qosClass: 'besteffort', kind: 'memory', rate: fastRate, mib, holdMs, iterations: fastJobs, maxVUs: fastJobs + 1 });
+  jobs.push({ qosClass: 'besteffort', kind: 'memory', rate: 1, timeUnitS: 2, mib: slowMib, holdMs: holdMs - (fastS + 1) * 1000, iterations: slowJobs, maxVUs: slowJobs + 1, delayS: fastS + 1 });
+  const total = fastJobs * mib + slowJobs * slowMib;
   return {
     name: 'pressure',
-    durationS: profile.phaseS.pressure,
-    jobs: [
-      { qosClass: 'burstable', kind: 'memory', rate: bJobs, mib, holdMs, iterations: bJobs, maxVUs: bJobs + 1 },
-      { qosClass: 'besteffort', kind: 'memory', rate: beRate, mib, holdMs, iterations: beJobs, maxVUs: beJobs + 1 },
-    ],
-    why: `the Burstable worker holds ${bJobs * mib} MiB more (over its ${b.memoryRequestBytes / MIB} MiB request, under its limit); the BestEffort one ${beJobs * mib} MiB at ${beRate * mib} MiB/s, taking the pods' working set ${(PRESSURE_MARGIN_BYTES / MIB).toFixed(0)} MiB past allocatable (${(facts.allocatableMemoryBytes / MIB).toFixed(0)} MiB): past the hard eviction threshold, before the cgroup limit`,
+    durationS,
+    jobs,
+    why: `the Burstable worker holds ${bJobs * mib} MiB more (over its ${b.memoryRequestBytes / MIB} MiB request, under its limit); the BestEffort one ${fastJobs * mib} MiB at ${fastRate * mib} MiB/s, then ${slowMib} MiB every 2 s up to ${total} MiB, ${(PRESSURE_MARGIN_BYTES / MIB).toFixed(0)} MiB past what takes the pods to allocatable (${(facts.allocatableMemoryBytes / MIB).toFixed(0)} MiB): the kubelet's hard eviction threshold, 256Mi before the kubepods limit`,
   };
 }
 
@@ -336,15 +350,17 @@ export async function experiment(kube: Kube, { profile, log, runDir = join(repoR
     const node = kube.json(['get', 'node', facts.name]);
     save(`node-${String(snapshot).padStart(4, '0')}.json`, { time: now(), conditions: node.status.conditions });
     const pressure = ((node.status.conditions as Obj[]).find((c) => c.type === 'MemoryPressure')?.status as string) ?? '?';
-    const workers = (JSON.parse(pods).items as Obj[])
-      .filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'worker')
+    const all = (JSON.parse(pods).items as Obj[]).filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'worker');
+    const gone = all.filter((p) => p.status?.reason === 'Evicted').length;
+    const workers = all
+      .filter(live)
       .map((p) => {
         const cs = p.status?.containerStatuses?.[0];
         const last = cs?.lastState?.terminated?.reason as string | undefined;
         return `${p.metadata.labels['qoslab.dev/variant']} ${p.status?.phase}${p.status?.reason ? `/${p.status.reason}` : ''}${cs?.ready ? '' : ' (not ready)'} restarts=${cs?.restartCount ?? 0}${last ? ` last=${last}` : ''}`;
       })
       .join(' | ');
-    log(`  ${label} MemoryPressure=${pressure} | ${workers}`);
+    log(`  ${label} MemoryPressure=${pressure} | ${workers}${gone > 0 ? ` | ${gone} evicted pod(s)` : ''}`);
     return { pressure, workers };
   };
   const workersReady = async () =>

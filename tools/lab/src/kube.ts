@@ -68,12 +68,16 @@ export const KIND_CONTEXT = `kind-${KIND_CLUSTER}`;
 
 export class Kube {
   readonly kubectl: string;
+  private readonly prefix: string[];
 
+  /** `kubeconfig` when not the one kubectl finds itself (KUBECONFIG, ~/.kube/config). */
   constructor(
     readonly context: string,
     kubectl = process.env.QOSLAB_KUBECTL ?? 'kubectl',
+    kubeconfig?: string,
   ) {
     this.kubectl = kubectl;
+    this.prefix = [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--context', context];
   }
 
   /** The context from QOSLAB_CONTEXT, else the workshop's kind cluster. */
@@ -86,7 +90,7 @@ export class Kube {
   }
 
   run(args: string[], input?: string, timeoutMs?: number): RunResult {
-    return run(this.kubectl, ['--context', this.context, ...args], { ...(input === undefined ? {} : { input }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    return run(this.kubectl, [...this.prefix, ...args], { ...(input === undefined ? {} : { input }), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   }
 
   ok(args: string[], input?: string, timeoutMs?: number): string {
@@ -125,7 +129,7 @@ export class Kube {
   /** `kubectl port-forward` to a local port; resolves once it accepts connections. */
   async portForward(namespace: string, target: string, remotePort: number): Promise<PortForward> {
     const localPort = await freeLocalPort();
-    const child = spawn(this.kubectl, ['--context', this.context, '-n', namespace, 'port-forward', target, `${localPort}:${remotePort}`, '--address', '127.0.0.1'], {
+    const child = spawn(this.kubectl, [...this.prefix, '-n', namespace, 'port-forward', target, `${localPort}:${remotePort}`, '--address', '127.0.0.1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -94,8 +94,8 @@ export interface Findings {
   /** Variants throttled in more than 1% of their CFS periods during the throttle (or cpu) phase. */
   throttled: string[];
   oomKills: OomKill[];
-  /** Restarts of each variant that were not its own OOM kills. */
-  otherRestarts: Record<string, number>;
+  /** Every other end of a worker container: liveness kills, evictions' shutdowns, exits. */
+  otherTerminations: { variant: string; at: number | null; phase: string | null; reason: string }[];
   evictions: Eviction[];
   memoryPressure: { observed: boolean; first: number | null };
 }
@@ -371,7 +371,7 @@ export function evictionUsage(message: string): { usage?: string; request?: stri
 export function buildFindings(run: RunData): Findings {
   const windows = windowsOf(run.windows);
   const oomKills: OomKill[] = [];
-  const restarts = new Map<string, number>();
+  const otherTerminations: Findings['otherTerminations'] = [];
   const seen = new Set<string>();
   const before = new Set<string>();
   const evictions = new Map<string, Eviction>();
@@ -386,7 +386,7 @@ export function buildFindings(run: RunData): Findings {
           if (before.has(id) || seen.has(id)) continue;
           seen.add(id);
           if (t.reason === 'OOMKilled') oomKills.push({ variant: pod.variant, at: t.finishedAt, phase: phaseAt(windows, t.finishedAt), exitCode: t.exitCode });
-          else restarts.set(pod.variant, (restarts.get(pod.variant) ?? 0) + 1);
+          else otherTerminations.push({ variant: pod.variant, at: t.finishedAt, phase: phaseAt(windows, t.finishedAt), reason: t.reason });
         }
       }
       if (pod.evicted && index === 0) evictedBefore.add(pod.name);
@@ -417,7 +417,7 @@ export function buildFindings(run: RunData): Findings {
     phases: windows,
     throttled: throttledClasses.sort(),
     oomKills: oomKills.sort((a, b) => (a.at ?? 0) - (b.at ?? 0)),
-    otherRestarts: Object.fromEntries(restarts),
+    otherTerminations: otherTerminations.sort((a, b) => (a.at ?? 0) - (b.at ?? 0)),
     evictions: [...evictions.values()].sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity)),
     memoryPressure: { observed: first !== null, first },
   };
@@ -434,8 +434,8 @@ export function formatFindings(findings: Findings, rows: VariantRow[]): string {
     .map((r) => `${r.qosLabel} ${r.contentionCores!.toFixed(2)}${r.predictedContentionCores === null ? '' : ` (shares: ${r.predictedContentionCores.toFixed(2)})`}`);
   lines.push(`  contention  CPU of the one shared core each got: ${contention.length > 0 ? contention.join(', ') : 'no data'}`);
   lines.push(`  oom         ${findings.oomKills.length > 0 ? findings.oomKills.map((k) => `${k.variant} OOMKilled at ${rel(k.at)}${k.exitCode === null ? '' : ` (exit ${k.exitCode})`}`).join(', ') : 'no OOM kill'}`);
-  const others = Object.entries(findings.otherRestarts).filter(([, n]) => n > 0);
-  if (others.length > 0) lines.push(`              other restarts: ${others.map(([v, n]) => `${v} ${n}`).join(', ')}`);
+  const others = findings.otherTerminations.filter((t) => t.phase === 'oom');
+  lines.push(`              the other workers meanwhile: ${others.length > 0 ? others.map((t) => `${t.variant} ${t.reason} at ${rel(t.at)}`).join(', ') : 'no restart'}`);
   const evicted = findings.evictions.filter((e) => e.kind === 'evicted');
   const rejected = findings.evictions.filter((e) => e.kind === 'rejected');
   lines.push(`  pressure    MemoryPressure ${findings.memoryPressure.observed ? `True from ${rel(findings.memoryPressure.first)}` : 'never True'}; evicted, in order: ${evicted.length > 0 ? evicted.map((e) => `${e.variant} at ${rel(e.at)}${e.usage ? ` (using ${e.usage}, request ${e.request})` : ''}`).join(', ') : 'none'}`);

@@ -1,0 +1,336 @@
+// The workshop on a real kubelet: the kit's local single-node cluster (scaffolding/cluster) comes up,
+// the lab command builds and loads the images, deploys the kit (the kind overlay without Grafana,
+// whose image cannot be had here) and runs the calibrated experiment and the attack exercise; every
+// claim of docs/workshop.md is asserted from what the cluster reports. Third-party images are the
+// local stand-ins (tools/images), handed to the lab by digest the way an air-gapped user pins a mirror.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Kube, NODE_EGRESS_POLICY, nodeAddresses, probePod } from '@qoslab/lab';
+import { waitFor } from '@qoslab/http-kit/testing';
+import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
+import { promQuery } from '../lib/promql';
+import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
+import { repoRoot } from '../lib/tools';
+import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
+
+const SKIP = process.getuid?.() === 0 ? false : 'the local cluster needs root (CI runs as root)';
+const engine = join(repoRoot, 'tools', 'images', 'engine.sh');
+const STATE = '/var/lib/qoslab-cluster';
+const HOST_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes', 'net.ipv4.ip_forward'];
+const sysctls = () => Object.fromEntries(HOST_SYSCTLS.map((name) => [name, readFileSync(join('/proc/sys', ...name.split('.')), 'utf8').trim()]));
+const iptables = () => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
+
+let env: NodeJS.ProcessEnv;
+let startedEngine = false;
+let hostBefore: { sysctls: Record<string, string>; iptables: string };
+let kube: Kube;
+
+function ok(command: string, args: string[], timeoutMs = 3_600_000): string {
+  const result = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  assert.equal(result.status, 0, `${command} ${args.join(' ')} exited ${result.status}`);
+  return result.stdout;
+}
+
+async function labOk(args: string[]): Promise<string> {
+  const ran = await lab(args, env);
+  assert.equal(ran.status, 0, `lab ${args.join(' ')}: ${describeRan(ran)}`);
+  return ran.stdout;
+}
+
+/** A `kubectl port-forward` for the duration of a test. */
+async function forward(namespace: string, target: string, port: number): Promise<{ url: string; close: () => void }> {
+  const pf = await kube.portForward(namespace, target, port);
+  return { url: pf.url, close: pf.close };
+}
+
+const workerPods = (): Obj[] =>
+  (kubeJson(['-n', 'qos-lab', 'get', 'pods', '-l', 'app.kubernetes.io/name=worker']).items as Obj[]).filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+
+before(async () => {
+  if (SKIP) return;
+  if (spawnSync('bash', [engine, 'status']).status !== 0) {
+    ok('bash', [engine, 'start'], 600_000);
+    startedEngine = true;
+  }
+  // From a host without the cluster (one left running is taken down), after the engine, which sets
+  // up its own forwarding and rules: what the cluster must give back.
+  const down = cluster(['down']);
+  assert.equal(down.status, 0, `cluster down: ${describeRan(down)}`);
+  hostBefore = { sysctls: sysctls(), iptables: iptables() };
+  const images: Record<string, string> = {};
+  for (const line of ok('bash', [join(repoRoot, 'tools', 'images', 'standins.sh')]).trim().split('\n')) {
+    const [name, value] = line.split('=');
+    if (name && value) images[name] = value;
+  }
+  const up = cluster(['up']);
+  assert.equal(up.status, 0, `cluster up: ${describeRan(up)}`);
+  kube = new Kube(CONTEXT, kubectlPath(), KUBECONFIG);
+  env = labEnv({ NODE_IMAGE: images.NODE_IMAGE! });
+  await labOk(['build-images', '--load']);
+  // The stand-ins, pinned by the digest the node holds them under: the lab's mirror overrides.
+  for (const variable of ['POSTGRES_IMAGE', 'OTELCOL_IMAGE', 'JAEGER_IMAGE', 'PROMETHEUS_IMAGE', 'K6_IMAGE']) {
+    const loaded = cluster(['load', images[variable]!]);
+    assert.equal(loaded.status, 0, describeRan(loaded));
+    env[variable] = loaded.stdout.trim();
+    assert.match(env[variable]!, /^qoslab-local\/[a-z0-9-]+@sha256:[0-9a-f]{64}$/);
+  }
+  await labOk(['deploy', '--overlay', join(repoRoot, 'k8s', 'overlays', 'local')]);
+});
+
+after(() => {
+  if (SKIP) return;
+  cluster(['down']);
+  if (startedEngine) spawnSync('bash', [engine, 'stop'], { timeout: 120_000 });
+});
+
+describe('the kit on a real kubelet', { skip: SKIP }, () => {
+  test('every shop, pipeline and lab pod becomes Ready', () => {
+    const pods = (kubeJson(['get', 'pods', '-A']).items as Obj[]).filter((p) => ['shop', 'observability', 'qos-lab', 'kube-system'].includes(p.metadata.namespace));
+    const names = pods.map((p) => `${p.metadata.namespace}/${p.metadata.labels?.['app.kubernetes.io/name'] ?? p.metadata.labels?.['k8s-app']}`);
+    for (const expected of ['shop/gateway', 'shop/catalog', 'shop/orders', 'shop/payments', 'shop/postgres', 'observability/otel-collector', 'observability/jaeger', 'observability/prometheus', 'qos-lab/worker', 'kube-system/kube-dns']) {
+      assert.ok(names.includes(expected), `no ${expected} pod: ${names.join(', ')}`);
+    }
+    const notReady = pods.filter((p) => p.status?.phase !== 'Succeeded' && !(p.status?.conditions as Obj[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    assert.deepEqual(notReady.map((p) => `${p.metadata.name} ${p.status?.phase}/${p.status?.reason ?? ''}`), []);
+  });
+
+  test('one POST /api/orders is one trace across gateway, orders, catalog and payments, with the pod and namespace on its spans', async () => {
+    const gateway = await forward('shop', 'svc/gateway', 8080);
+    const jaeger = await forward('observability', 'svc/jaeger', 16686);
+    try {
+      const { traceId, traceparent } = newTraceparent();
+      const response = await fetch(`${gateway.url}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent },
+        body: JSON.stringify({ customer: { email: 'ada@example.com' }, items: [{ productId: 'p-001', quantity: 1 }], payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } } }),
+      });
+      assert.equal(response.status, 201, await response.text());
+      const trace = await waitFor('the order trace with all four services', async () => {
+        const t = await getTrace(jaeger.url, traceId);
+        return t && orderTraceProblems(t).length === 0 ? t : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 1000 });
+      const services = new Set(Object.values(trace.processes).map((p) => p.serviceName));
+      for (const service of ['gateway', 'orders', 'catalog', 'payments']) assert.ok(services.has(service), service);
+      for (const span of trace.spans) {
+        const process = trace.processes[span.processID] as unknown as { serviceName: string; tags: { key: string; value: string }[] };
+        const tag = (key: string) => process.tags.find((t) => t.key === key)?.value;
+        assert.equal(tag('k8s.namespace.name'), 'shop', `${process.serviceName} ${span.operationName}`);
+        assert.match(String(tag('k8s.pod.name')), new RegExp(`^${process.serviceName}-`), `${process.serviceName} ${span.operationName}`);
+      }
+    } finally {
+      gateway.close();
+      jaeger.close();
+    }
+  });
+
+  test("Prometheus holds the kubelet's container stats and the workers' own cgroup metrics, for all three workers", async () => {
+    const prometheus = await forward('observability', 'svc/prometheus', 9090);
+    try {
+      const byClass = (query: string, label: string) =>
+        waitFor(query, async () => {
+          const series = await promQuery(prometheus.url, query);
+          const values = new Set(series.map((s) => s.metric[label]));
+          return ['guaranteed', 'burstable', 'besteffort'].every((c) => values.has(c) || values.has(`worker-${c}`)) ? series : undefined;
+        }, { timeoutMs: 120_000, intervalMs: 2000 });
+      await byClass('sum by (k8s_deployment_name) (container_memory_working_set_bytes{k8s_namespace_name="qos-lab",k8s_container_name="worker"})', 'k8s_deployment_name');
+      await byClass('sum by (k8s_deployment_name) (container_cpu_time_seconds_total{k8s_namespace_name="qos-lab",k8s_container_name="worker"})', 'k8s_deployment_name');
+      await byClass('sum by (shop_qos_class) (shop_container_memory_usage_bytes{k8s_namespace_name="qos-lab"})', 'shop_qos_class');
+      await byClass('sum by (shop_qos_class) (shop_container_cpu_periods_total{k8s_namespace_name="qos-lab"})', 'shop_qos_class');
+    } finally {
+      prometheus.close();
+    }
+  });
+
+  test("the workers' QoS classes, oom_score_adj and cgroup settings are the ones qos explain computes for this node", (t) => {
+    const node = kube.node();
+    const capacity = node.status.capacity.memory as string;
+    const expected = kubeletWorkers(capacity);
+    const capSysResource = (BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) & (1n << 24n)) !== 0n;
+    for (const variant of QOS_VARIANTS) {
+      const pod = workerPods().find((p) => p.metadata.labels['qoslab.dev/variant'] === variant);
+      assert.ok(pod, `a running worker-${variant}`);
+      assert.equal(pod.status.qosClass, expected[variant].qosClass, `${variant}: status.qosClass`);
+      const id = String(pod.status.containerStatuses.find((c: Obj) => c.name === 'worker').containerID).replace(/^containerd:\/\//, '');
+      const qosDir = variant === 'guaranteed' ? '' : `${pod.status.qosClass.toLowerCase()}/`;
+      const dir = (controller: string) => `/sys/fs/cgroup/${controller}/qoslab-pods/kubepods/${qosDir}pod${pod.metadata.uid}/${id}`;
+      const read = (controller: string, file: string) => Number(readFileSync(join(dir(controller), file), 'utf8').trim());
+      const want = expected[variant].container;
+      assert.equal(read('cpu', 'cpu.shares'), want.cpuShares, `${variant}: cpu.shares`);
+      const quota = read('cpu', 'cpu.cfs_quota_us');
+      assert.equal(quota < 0 ? null : quota, want.cpuQuota, `${variant}: cpu.cfs_quota_us`);
+      const memory = read('memory', 'memory.limit_in_bytes');
+      assert.equal(memory >= 2 ** 62 ? null : memory, want.memoryMax, `${variant}: memory.limit_in_bytes`);
+      const pids = readFileSync(join(dir('pids'), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      assert.ok(pids.length > 0);
+      const adj = Number(readFileSync(`/proc/${pids[0]}/oom_score_adj`, 'utf8').trim());
+      if (want.oomScoreAdj < 0 && !capSysResource) {
+        // Without CAP_SYS_RESOURCE in the bounding set no process can lower its oom_score_adj:
+        // containerd (restrict_oom_score_adj) keeps its own 0 for the Guaranteed worker.
+        t.diagnostic(`${variant}: oom_score_adj ${adj}, not ${want.oomScoreAdj}: this machine lacks CAP_SYS_RESOURCE`);
+        assert.equal(adj, 0, `${variant}: oom_score_adj where it cannot be lowered`);
+      } else {
+        assert.equal(adj, want.oomScoreAdj, `${variant}: oom_score_adj`);
+      }
+    }
+  });
+
+  test('the API server refuses a privileged pod in a restricted namespace', () => {
+    const refused = kubectl(['-n', 'shop', 'run', 'bad', '--image=qoslab/worker:0.1.0', '--privileged', '--restart=Never', '--dry-run=server']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /violates PodSecurity "restricted:latest": .*privileged/);
+  });
+
+  test('NetworkPolicy is enforced: what no rule allows is blocked, what a rule allows passes', async () => {
+    const outcome = async (name: string, labels: Record<string, string>, url: string): Promise<string> => {
+      kubectl(['-n', 'qos-lab', 'delete', 'pod', name, '--ignore-not-found', '--wait=true']);
+      const script = `fetch('${url}',{signal:AbortSignal.timeout(5000)}).then(r=>process.exit(r.ok?0:3),()=>process.exit(1))`;
+      kubectlOk(['apply', '-f', '-'], JSON.stringify(probePod(name, 'qos-lab', script, labels)));
+      const phase = await waitFor(`${name} to finish`, () => {
+        const p = kubectl(['-n', 'qos-lab', 'get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout;
+        return p === 'Succeeded' || p === 'Failed' ? p : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 1000 });
+      kubectl(['-n', 'qos-lab', 'delete', 'pod', name, '--wait=false']);
+      return phase;
+    };
+    // qos-lab's default deny: nothing allows a pod there to call the shop.
+    assert.equal(await outcome('denied-probe', {}, 'http://gateway.shop.svc.cluster.local:8080/healthz'), 'Failed');
+    // The k6 rule: the load generator may call the workers.
+    assert.equal(await outcome('allowed-probe', { 'app.kubernetes.io/name': 'k6' }, 'http://worker-burstable:8084/healthz'), 'Succeeded');
+  });
+
+  test('the Collector reads the kubelet over verified TLS, without nodes/proxy, at the addresses its policy names', () => {
+    const role = kubeJson(['get', 'clusterrole', 'qoslab-otel-collector']);
+    const resources = (role.rules as Obj[]).flatMap((r) => r.resources as string[]);
+    assert.ok(resources.includes('nodes/stats') && resources.includes('nodes/pods'));
+    assert.ok(!resources.includes('nodes/proxy'), 'nodes/proxy would let the Collector exec into any pod through the kubelet');
+    const config = readFileSync(join(repoRoot, 'otel-collector', 'config.k8s.yaml'), 'utf8');
+    assert.match(config, /insecure_skip_verify: false/);
+    const addresses = nodeAddresses(kube);
+    const policy = kubeJson(['-n', 'observability', 'get', 'networkpolicy', NODE_EGRESS_POLICY]);
+    const peers = (policy.spec.egress as Obj[]).map((rule) => `${rule.to[0].ipBlock.cidr}:${rule.ports[0].port}`).sort();
+    assert.deepEqual(peers, [`${addresses.kubelet}/32:10250`, ...addresses.apiServer.map((a) => `${a.address}/32:${a.port}`)].sort());
+    const logs = kubectlOk(['-n', 'observability', 'logs', 'daemonset/otel-collector']);
+    assert.doesNotMatch(logs, /kubeletstats.*(x509|certificate|forbidden|403)/i);
+  });
+
+  test('kubectl apply -k k8s/overlays/kind applies as it is (no load restrictor, no generated file)', () => {
+    const applied = kubectl(['apply', '-k', join(repoRoot, 'k8s', 'overlays', 'kind'), '--dry-run=server']);
+    assert.equal(applied.status, 0, applied.stderr);
+    assert.match(applied.stdout, /deployment.apps\/grafana (created|configured|unchanged) \(server dry run\)/);
+  });
+});
+
+describe('the attack exercise', { skip: SKIP }, () => {
+  test('every move is stopped by its item of the hardening list, and works with that item switched off', async () => {
+    const ran = await lab(['attack', '--json'], env);
+    const attempts = JSON.parse(ran.stdout) as { move: string; defence: string; stoppedByItem: boolean; hardened: { detail: string }; itemOff: { blocked: boolean; detail: string } }[];
+    assert.equal(attempts.length, 8);
+    for (const a of attempts) {
+      assert.ok(a.stoppedByItem, `${a.move}: not stopped by ${a.defence} (${a.hardened.detail})`);
+      assert.equal(a.itemOff.blocked, false, `${a.move}: still blocked with ${a.defence} off (${a.itemOff.detail})`);
+    }
+    assert.equal(ran.status, 0, describeRan(ran));
+    // Nothing stays switched off: shop's policies are back.
+    assert.ok((kubeJson(['-n', 'shop', 'get', 'networkpolicies']).items as Obj[]).some((p) => p.metadata.name === 'default-deny'));
+  });
+});
+
+describe('the calibrated experiment', { skip: SKIP }, () => {
+  let runDir: string;
+  let report: { rows: Obj[]; findings: Obj };
+  let printed: string;
+
+  before(async () => {
+    const runs = join(repoRoot, '.run', 'qos-experiment');
+    const known = new Set(existsSync(runs) ? readdirSync(runs) : []);
+    printed = await labOk(['experiment', '--profile', 'short']);
+    const fresh = readdirSync(runs).filter((d) => !known.has(d));
+    assert.equal(fresh.length, 1);
+    runDir = join(runs, fresh[0]!);
+    report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as typeof report;
+  });
+  const row = (variant: string) => report.rows.find((r) => r.variant === `worker-${variant}`)!;
+
+  test('the Guaranteed worker, the only one with a CPU limit, is throttled under it; the Burstable one is not', () => {
+    assert.deepEqual(report.findings.throttled, ['guaranteed']);
+    assert.ok(row('guaranteed').throttledShare > 0.2, `throttled in ${row('guaranteed').throttledShare} of its periods`);
+    assert.equal(row('burstable').throttledShare, null, 'no CFS quota');
+  });
+
+  test('on one shared core the CPU goes by the cgroup weights the kubelet derives from requests', (t) => {
+    const [g, b, be] = ['guaranteed', 'burstable', 'besteffort'].map(row) as [Obj, Obj, Obj];
+    t.diagnostic(`cores: Guaranteed ${g.contentionCores.toFixed(2)} (shares ${g.predictedContentionCores.toFixed(2)}), Burstable ${b.contentionCores.toFixed(2)} (${b.predictedContentionCores.toFixed(2)}), BestEffort ${be.contentionCores.toFixed(3)} (${be.predictedContentionCores.toFixed(3)})`);
+    assert.ok(g.contentionCores + b.contentionCores > 0.75, 'the core was busy');
+    // How the core divides between the two: by their weights, within the kernel's scheduling noise.
+    const share = g.contentionCores / (g.contentionCores + b.contentionCores);
+    const predicted = g.predictedContentionCores / (g.predictedContentionCores + b.predictedContentionCores);
+    assert.ok(Math.abs(share - predicted) < 0.15, `Guaranteed got ${share.toFixed(2)} of what the two used, the weights give ${predicted.toFixed(2)}`);
+    assert.ok(b.contentionCores > g.contentionCores, "the Burstable QoS cgroup carries every Burstable pod's request");
+    assert.ok(be.contentionCores < 0.05, `BestEffort got ${be.contentionCores} of a core`);
+  });
+
+  test('a worker pushed past its memory limit is OOM-killed and restarted, while the others keep running', () => {
+    const kills = (report.findings.oomKills as Obj[]).filter((k) => k.phase === 'oom');
+    assert.ok(kills.length >= 1 && kills.every((k) => k.variant === 'worker-guaranteed' && k.exitCode === 137), JSON.stringify(kills));
+    const others = (report.findings.otherTerminations as Obj[]).filter((t) => t.phase === 'oom');
+    assert.deepEqual(others, [], 'no other worker restarted meanwhile');
+    const last = (JSON.parse(readFileSync(join(runDir, readdirSync(runDir).filter((f) => /^pods-\d+\.json$/.test(f)).sort().pop()!), 'utf8')).items as Obj[])
+      .filter((p) => p.metadata.labels?.['qoslab.dev/variant'] === 'guaranteed' && p.status.phase === 'Running');
+    assert.ok(last.some((p) => p.status.containerStatuses[0].lastState?.terminated?.reason === 'OOMKilled' && p.status.containerStatuses[0].restartCount >= 1), 'the same pod, restarted');
+  });
+
+  test("under node memory pressure the kubelet evicts in its own order, and not the Guaranteed worker", () => {
+    assert.equal(report.findings.memoryPressure.observed, true);
+    const evicted = (report.findings.evictions as Obj[]).filter((e) => e.kind === 'evicted');
+    assert.ok(evicted.length >= 1, 'an eviction');
+    assert.ok(evicted.every((e) => e.phase === 'pressure' && e.variant !== 'worker-guaranteed'), JSON.stringify(evicted));
+    const first = evicted[0]!;
+    assert.match(first.message, /^The node was low on resource: memory/);
+    // The kubelet's ranking (usage over request first, then priority, then by how far over): its log
+    // names the pods in that order, and the first worker in it is the one it evicted.
+    const year = new Date(first.at * 1000).getUTCFullYear();
+    const klogTime = (line: string) => {
+      const m = /^I(\d\d)(\d\d) (\d\d:\d\d:\d\d\.\d+)/.exec(line);
+      return m ? Date.parse(`${year}-${m[1]}-${m[2]}T${m[3]}Z`) / 1000 : NaN;
+    };
+    const ranked = readFileSync(join(STATE, 'logs', 'kubelet.log'), 'utf8').split('\n').filter((l) => l.includes('pods ranked for eviction') && klogTime(l) <= first.at + 2);
+    assert.ok(ranked.length > 0, 'the kubelet logged its ranking before the eviction');
+    const order = /pods=\[(.*?)\]/.exec(ranked.at(-1)!)![1]!.split(',').map((s) => s.replace(/"/g, '').split('/')[1]!);
+    assert.equal(order.find((name) => name.startsWith('worker-')), first.pod, `ranked: ${order.join(', ')}`);
+    const pod = readdirSync(runDir).filter((f) => /^pods-\d+\.json$/.test(f)).flatMap((f) => JSON.parse(readFileSync(join(runDir, f), 'utf8')).items as Obj[]).find((p) => p.metadata.name === first.pod && p.status.reason === 'Evicted');
+    assert.ok(pod, 'status.reason Evicted');
+  });
+
+  test('qos report states each of these from the run', () => {
+    assert.match(printed, /throttle\s+throttled \(over 1% of CFS periods\): guaranteed/);
+    assert.match(printed, /contention\s+CPU of the one shared core each got: guaranteed \d\.\d\d \(shares: \d\.\d\d\)/);
+    assert.match(printed, /oom\s+worker-guaranteed OOMKilled at \+\d+s \(exit 137\)/);
+    assert.match(printed, /pressure\s+MemoryPressure True from \+\d+s; evicted, in order: worker-(besteffort|burstable) at/);
+    const again = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools', 'qos', 'src', 'cli.ts'), 'report', runDir], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(printed.includes(again.stdout.split('\n\nWhat the cluster did')[0]!.split('\n')[0]!));
+  });
+});
+
+describe('teardown', { skip: SKIP }, () => {
+  test('down leaves no process, mount, interface or namespace behind, and puts the host settings back', () => {
+    const down = cluster(['down']);
+    assert.equal(down.status, 0, describeRan(down));
+    for (const name of ['kubelet', 'kube-apiserver', 'etcd', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy', 'kube-router', 'containerd-shim-runc-v2']) {
+      const pids = spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(pids, '', `${name} still runs`);
+    }
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    assert.deepEqual(mounts.filter((m) => m.startsWith(STATE) || m.startsWith('/run/qoslab-cluster') || m.startsWith('/run/netns')), []);
+    assert.equal(spawnSync('ip', ['link', 'show', 'qoslab0']).status, 1, 'the veth is gone');
+    assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, /qoslab-node|cni-/);
+    assert.ok(!existsSync('/sys/fs/cgroup/cpu/qoslab-pods') && !existsSync('/sys/fs/cgroup/pids/qoslab-cluster'), 'cgroups removed');
+    assert.deepEqual(sysctls(), hostBefore.sysctls);
+    assert.equal(iptables(), hostBefore.iptables, "the host's iptables rules are as they were");
+    assert.ok(!existsSync(KUBECONFIG));
+  });
+});
+
