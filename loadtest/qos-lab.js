@@ -47,7 +47,7 @@ function parsePlan(text) {
   try {
     plan = JSON.parse(text);
   } catch (error) {
-    throw new Error(`QOS_PLAN is not JSON: ${error.message}`);
+    throw new Error(`QOS_PLAN is not JSON: ${error.message}`, { cause: error });
   }
   if (!plan || !Array.isArray(plan.phases) || plan.phases.length === 0) throw new Error('QOS_PLAN needs a non-empty "phases" list');
   for (const phase of plan.phases) {

@@ -1,9 +1,8 @@
 // Shared by the test/compose suites: the machine's Compose command, the compose file as Compose
 // resolves it, the local images, and reading a container's cgroup through `docker exec`.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 
 import { findContainerCgroup, readCgroupStats, type CgroupStats } from '../../packages/telemetry/src/cgroup';
 import { repoRoot } from '../lib/tools';

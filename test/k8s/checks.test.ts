@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { deployed, k8sDir, kubeCheck, label, pinnedOverlayDir, podTemplate, rendered, runKubeCheck, type Obj } from './support';
+import { deployed, deployedText, k8sDir, kubeCheck, label, podTemplate, runKubeCheck, type Obj } from './support';
 
 let everything: string;
 before(() => {
   kubeCheck();
-  everything = `${rendered(pinnedOverlayDir())}\n---\n${rendered(join(k8sDir, 'experiment'))}`;
+  everything = deployedText();
 });
 
 describe('schema validation (kubectl-validate, offline)', () => {

@@ -155,11 +155,28 @@ describe('service account tokens (MS-M9025)', () => {
 });
 
 describe('images pinned by digest', () => {
-  it('pins every container image by digest once deploy.sh has pinned the project images', () => {
+  it("pins every third-party image by digest, and names the kit's own by their package version (loaded into the node, never pulled)", () => {
     for (const obj of objects()) {
       const template = podTemplate(obj);
       if (!template) continue;
-      for (const c of allContainers(template)) assert.match(c.image, DIGEST, `${label(obj)} ${c.name}: ${c.image}`);
+      for (const c of allContainers(template)) {
+        const own = /^qoslab\/([a-z]+):(\d+\.\d+\.\d+)$/.exec(c.image);
+        if (own) {
+          const version = (JSON.parse(readFileSync(join(k8sDir, '..', 'services', own[1]!, 'package.json'), 'utf8')) as { version: string }).version;
+          assert.equal(own[2], version, `${label(obj)} ${c.name}: the tag is services/${own[1]}/package.json's version`);
+          assert.equal(c.imagePullPolicy, 'IfNotPresent', `${label(obj)} ${c.name}: never pulled while it is on the node`);
+        } else assert.match(c.image, DIGEST, `${label(obj)} ${c.name}: ${c.image}`);
+      }
+    }
+  });
+
+  it('refuses, at admission, what is neither: the pinned-images policy binds every namespace of the kit', () => {
+    const policy = objects().find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === 'qoslab-pinned-images');
+    const binding = objects().find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.spec.policyName === 'qoslab-pinned-images');
+    assert.ok(policy && binding);
+    assert.deepEqual(binding.spec.validationActions, ['Deny']);
+    for (const ns of objects().filter((o) => o.kind === 'Namespace')) {
+      for (const [key, value] of Object.entries(binding.spec.matchResources.namespaceSelector.matchLabels as Record<string, string>)) assert.equal(ns.metadata.labels?.[key], value, `${ns.metadata.name}: ${key}`);
     }
   });
 

@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deployed, k8sDir, pinnedOverlayDir, podTemplate, rendered, repoRoot } from './support';
+import { deployed, deployedText, podTemplate, repoRoot } from './support';
 
 const cli = join(repoRoot, 'tools', 'qos', 'src', 'cli.ts');
 const qos = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { input, encoding: 'utf8', cwd: repoRoot });
-const input = (): string => `${rendered(pinnedOverlayDir())}\n---\n${rendered(join(k8sDir, 'experiment'))}`;
+const input = (): string => deployedText();
 
 interface Template {
   kind: string;

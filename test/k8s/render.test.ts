@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { KUSTOMIZATIONS, k8sDir, parse, pinnedOverlayDir, rendered, repoRoot, type Obj } from './support';
+import { spawnSync } from 'node:child_process';
+import { toolPath } from '../lib/tools';
+import { KUSTOMIZATIONS, k8sDir, parse, rendered, repoRoot, type Obj } from './support';
+
+const kubectlPath = () => toolPath('kubectl');
 
 const configMap = (objects: Obj[], prefix: string): Obj => {
   const found = objects.find((o) => o.kind === 'ConfigMap' && String(o.metadata.name).startsWith(`${prefix}-`));
@@ -21,10 +25,17 @@ describe('kustomize', () => {
     });
   }
 
-  it('renders the kind overlay through the generated overlay that pins the project images', () => {
-    const objects = parse(rendered(pinnedOverlayDir()));
-    const plain = parse(rendered(join(k8sDir, 'overlays', 'kind')));
-    assert.equal(objects.length, plain.length, 'the generated overlay changes images only');
+  it('renders every kustomization with kubectl as it is: each loads only files below its own directory', () => {
+    const { status, stderr } = spawnSync(kubectlPath(), ['kustomize', '--load-restrictor', 'LoadRestrictionsRootOnly', join(k8sDir, 'overlays', 'kind')], { encoding: 'utf8' });
+    assert.equal(status, 0, stderr);
+  });
+
+  it('the local overlay is the kind overlay without Grafana', () => {
+    const name = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const kind = parse(rendered(join(k8sDir, 'overlays', 'kind'))).map(name);
+    const local = parse(rendered(join(k8sDir, 'overlays', 'local'))).map(name);
+    assert.deepEqual(kind.filter((n) => !local.includes(n)).every((n) => /grafana/.test(n)), true);
+    assert.deepEqual(local.filter((n) => !kind.includes(n)), []);
   });
 
   it('puts the shop, the telemetry and the QoS lab in their namespaces', () => {

@@ -1,10 +1,10 @@
-// Shared by the test/k8s suites: rendering the kustomizations like the scripts do, parsing the
-// output, and the manifest checks built by tools/kube-check/build.sh.
+// Shared by the test/k8s suites: rendering the kustomizations as `kubectl apply -k` does (with the
+// kubectl of the kind node's version, from the tool cache), parsing the output, and the manifest
+// checks built by tools/kube-check/build.sh.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { toolPath } from '../lib/tools';
 
 export const repoRoot = join(__dirname, '..', '..');
 export const k8sDir = join(repoRoot, 'k8s');
@@ -12,10 +12,10 @@ export const k8sDir = join(repoRoot, 'k8s');
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Every kustomization a user or script applies, relative to k8s/. */
-export const KUSTOMIZATIONS = ['overlays/kind', 'base/shop', 'base/observability', 'experiment'];
+export const KUSTOMIZATIONS = ['overlays/kind', 'overlays/local', 'base/shop', 'base/observability', 'base/admission', 'experiment'];
 
 export function render(dir: string): string {
-  return execFileSync('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', dir], {
+  return execFileSync(toolPath('kubectl'), ['kustomize', dir], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -25,22 +25,6 @@ export function parse(text: string): Obj[] {
   return parseAllDocuments(text)
     .map((doc) => doc.toJS() as Obj | null)
     .filter((obj): obj is Obj => obj !== null);
-}
-
-/** Fake but well-formed digests, standing in for the ones deploy.sh reads from the kind node. */
-export const FAKE_DIGESTS = ['gateway', 'catalog', 'orders', 'payments', 'worker'].map(
-  (service, i) => `${service}=sha256:${String(i + 1).repeat(64)}`,
-);
-
-let pinnedDir: string | undefined;
-/** The kind overlay as deploy.sh applies it: rendered through render-overlay.sh's generated overlay. */
-export function pinnedOverlayDir(): string {
-  if (pinnedDir === undefined) {
-    const dir = join(mkdtempSync(join(tmpdir(), 'k8s-pinned-')), 'kind');
-    execFileSync('bash', [join(k8sDir, 'scripts', 'render-overlay.sh'), dir, ...FAKE_DIGESTS], { stdio: ['ignore', 'ignore', 'pipe'] });
-    pinnedDir = dir;
-  }
-  return pinnedDir;
 }
 
 const cache = new Map<string, string>();
@@ -53,10 +37,13 @@ export function rendered(dir: string): string {
   return text;
 }
 
-/** Everything the cluster receives: the pinned kind overlay and the experiment's Job. */
+/** Everything the cluster receives: the kind overlay and the experiment's Job. */
 export function deployed(): Obj[] {
-  return [...parse(rendered(pinnedOverlayDir())), ...parse(rendered(join(k8sDir, 'experiment')))];
+  return [...parse(rendered(join(k8sDir, 'overlays', 'kind'))), ...parse(rendered(join(k8sDir, 'experiment')))];
 }
+
+/** The same, as one multi-document YAML text. */
+export const deployedText = (): string => `${rendered(join(k8sDir, 'overlays', 'kind'))}\n---\n${rendered(join(k8sDir, 'experiment'))}`;
 
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 

@@ -79,9 +79,8 @@ export function paths(state = process.env.QOSLAB_CLUSTER_STATE_DIR ?? '/var/lib/
   };
 }
 
-/** Where `up` keeps the processes it starts, and what the kubelet creates for pods. */
+/** The cgroup `up` keeps the processes it starts in, so that `down` finds every one of them. */
 export const CGROUP_NAME = 'qoslab-cluster';
-export const KUBEPODS_CGROUP = 'kubepods';
 
 /** containerd namespace the CRI plugin (and so the kubelet) uses. */
 export const CRI_NAMESPACE = 'k8s.io';
@@ -98,8 +97,3 @@ export const COMPONENTS = [
   'kube-router',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
-
-/** The pods' memory budget (MiB), as k8s/scripts create the kind cluster: the kubepods cgroup limit. */
-export const DEFAULT_POD_MEMORY_MIB = 5120;
-/** The node must keep at least this much for itself beside the pods' budget. */
-export const MIN_SYSTEM_RESERVED_MIB = 1024;

@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFindings, buildReport, formatFindings, formatReport, milliValue, parseQuantity, readRun, value } from '@qoslab/qos-cli';
 import { renderWithOverrides } from './deploy.js';
-import { type Log, projectImage } from './images.js';
+import type { Log } from './images.js';
 import { type Kube, LabError, type Obj, type PortForward, sleep, until } from './kube.js';
 import { repoRoot } from './repo.js';
 

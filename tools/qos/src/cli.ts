@@ -21,7 +21,7 @@ export const USAGE = `usage:
       --check  exit 1 unless every template carries the annotation
                ${EXPECTED_CLASS_ANNOTATION} and has that class
   qos report [--json] [--jaeger-ui http://localhost:16686] <run-dir>
-      the QoS experiment's table from a run directory of k8s/scripts/experiment.sh`;
+      the QoS experiment's table from a run directory of npm run lab -- experiment`;
 
 export interface Io {
   stdout: (text: string) => void;

@@ -1,5 +1,5 @@
 /**
- * `qos report`: the QoS experiment's result table, computed from what k8s/scripts/experiment.sh
+ * `qos report`: the QoS experiment's result table, computed from what `npm run lab -- experiment`
  * saved in its run directory:
  *
  *   pods-*.json               `kubectl get pods -n qos-lab -o json`, one snapshot per poll, in order
@@ -452,7 +452,7 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Reads a run directory written by k8s/scripts/experiment.sh. */
+/** Reads a run directory written by `npm run lab -- experiment`. */
 export function readRun(dir: string): RunData {
   if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
   const files = readdirSync(dir).sort();
