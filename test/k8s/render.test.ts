@@ -56,7 +56,7 @@ describe('kustomize', () => {
     assert.deepEqual(keys(configMap(kind, 'grafana-dashboards')), files('observability/grafana/dashboards', '.json'));
     const experiment = parse(rendered(join(k8sDir, 'experiment')));
     const k6 = configMap(experiment, 'k6-scripts');
-    assert.deepEqual(keys(k6), ['qos-lab.js', ...files('loadtest/lib', '.js').map((f) => `lib-${f}`)].sort());
+    assert.deepEqual(keys(k6), ['qos-lab.js', 'shop-journey.js', ...files('loadtest/lib', '.js').map((f) => `lib-${f}`)].sort());
     const job = experiment.find((o) => o.kind === 'Job');
     const items = job?.spec.template.spec.volumes.find((v: Obj) => v.name === 'scripts').configMap.items as Obj[];
     assert.deepEqual(items.map((i) => i.key).sort(), keys(k6), 'every key is mounted');
