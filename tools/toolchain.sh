@@ -2,7 +2,7 @@
 # Builds the third-party programs the kit runs natively into a cache outside the repository, keyed by
 # version: the OpenTelemetry Collector, Jaeger v2 and k6 for the native stack, and Kubernetes (the
 # control plane, kubelet, kube-proxy, kubectl), CoreDNS, kube-router and the pause program for the
-# local single-node cluster. Prometheus/promtool come from Debian.
+# local single-node cluster, and Prometheus 3 (server and promtool, with its web UI when the UI builds).
 #
 #   tools/toolchain.sh ensure <tool|all|cluster>
 #   tools/toolchain.sh path <tool>      prints where the tool would be, exits 1 if it is not built yet
@@ -18,6 +18,12 @@ readonly OTELCOL_VERSION=0.162.0
 readonly JAEGER_MODULE=github.com/jaegertracing/jaeger
 readonly JAEGER_MODULE_VERSION=v1.76.0
 readonly JAEGER_RELEASE=2.13.0
+# Prometheus 3.x is the Go module's v0.3xx.y line: v0.315.0 is Prometheus v3.15.0, the pinned image's.
+readonly PROMETHEUS_MODULE=github.com/prometheus/prometheus
+readonly PROMETHEUS_MODULE_VERSION=v0.315.0
+readonly PROMETHEUS_RELEASE=3.15.0
+# The UI is built with pnpm (as the module's Makefile does), from the npm registry.
+readonly PNPM_VERSION=10.34.9
 readonly K6_MODULE=go.k6.io/k6
 readonly K6_VERSION=v1.7.1
 # The minor of the kind node image (k8s/kind/cluster.yaml); test/cluster checks that they agree.
@@ -60,7 +66,7 @@ toolchain: and for the local cluster Kubernetes itself) as local programs. They 
 toolchain: Go modules (fetched through the Go module proxy) into
 toolchain:   $CACHE
 toolchain: one directory per tool and version, so later runs reuse them. Each build reports the packages
-toolchain: compiled so far; Prometheus comes from Debian's package (apt-get).
+toolchain: compiled so far.
 EOF
   : >"$marker"
 }
@@ -88,6 +94,7 @@ cache_entry() {
     otelcol) printf '%s %s\n' "$CACHE/otelcol/${OTELCOL_VERSION}-$(manifest_hash)" otelcol ;;
     jaeger) printf '%s %s\n' "$CACHE/jaeger/${JAEGER_RELEASE}-${JAEGER_MODULE_VERSION}" jaeger ;;
     k6) printf '%s %s\n' "$CACHE/k6/${K6_VERSION#v}" k6 ;;
+    prometheus) printf '%s %s\n' "$CACHE/prometheus/${PROMETHEUS_RELEASE}-${PROMETHEUS_MODULE_VERSION}" prometheus ;;
     kubernetes) printf '%s %s\n' "$CACHE/kubernetes/${KUBERNETES_VERSION#v}" kubelet ;;
     coredns) printf '%s %s\n' "$CACHE/coredns/${COREDNS_VERSION#v}" coredns ;;
     kube-router) printf '%s %s\n' "$CACHE/kube-router/${KUBE_ROUTER_VERSION#v}" kube-router ;;
@@ -96,9 +103,10 @@ cache_entry() {
   esac
 }
 
-# The build that makes a tool: the six Kubernetes programs come from one build.
+# The build that makes a tool: the six Kubernetes programs come from one build, promtool from Prometheus's.
 build_of() {
   local name=$1
+  [[ $name == promtool ]] && { printf 'prometheus\n'; return 0; }
   for binary in "${KUBERNETES_BINARIES[@]}"; do
     [[ $name == "$binary" ]] && { printf 'kubernetes\n'; return 0; }
   done
@@ -270,6 +278,46 @@ build_k6() {
   rm -rf "$work"
 }
 
+# Prometheus with its web UI embedded (the builtinassets tag), as its release binaries are: the UI is
+# built from the module's web/ui sources with pnpm, compressed and listed in web/ui/embed.go by the
+# module's own scripts/compress_assets.sh. Without a UI build (no npm registry) the server still
+# runs, with the UI pages answering that the assets are missing.
+build_prometheus() {
+  local out=$1 work="$1/.work" dir tags=""
+  mkdir -p "$work"
+  dir=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "${PROMETHEUS_MODULE}@${PROMETHEUS_MODULE_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $dir ]] || return 1
+  cp -R "$dir" "$work/src"
+  chmod -R u+w "$work/src"
+  if prometheus_ui "$work/src"; then
+    tags="-tags=builtinassets"
+  else
+    say "prometheus: the web UI did not build (see the build log); building without it" >&3
+  fi
+  wrapper_module "$work/mod" "$PROMETHEUS_MODULE" "$PROMETHEUS_MODULE_VERSION" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool" -- "$PROMETHEUS_MODULE => ../src"
+  local stamp="-X github.com/prometheus/common/version.Version=${PROMETHEUS_RELEASE} -X github.com/prometheus/common/version.Revision=${PROMETHEUS_MODULE_VERSION} -X github.com/prometheus/common/version.Branch=module-proxy"
+  (cd "$work/mod" && CGO_ENABLED=0 go_build prometheus -trimpath ${tags:+"$tags"} -ldflags="-s -w $stamp" -o "$out/" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool")
+  [[ -n $tags ]] && : >"$out/ui-embedded"
+  rm -rf "$work"
+}
+
+prometheus_ui() {
+  local src=$1 node_bin
+  node_bin=$(dirname "$(readlink -f "$ROOT/node_modules/.bin/node" 2>/dev/null || command -v node)")
+  (
+    set -e
+    export PATH="$node_bin:$PATH" CI=""
+    cd "$src/web/ui"
+    say "prometheus: installing the web UI's dependencies (pnpm ${PNPM_VERSION}, npm registry)" >&3
+    npx --yes "pnpm@${PNPM_VERSION}" install --frozen-lockfile
+    say "prometheus: building the web UI" >&3
+    npx --yes "pnpm@${PNPM_VERSION}" run build:module
+    npx --yes "pnpm@${PNPM_VERSION}" run build:mantine-ui
+    cd "$src"
+    bash scripts/compress_assets.sh
+  )
+}
+
 # k8s.io/kubernetes replaces its 33 staging modules (k8s.io/api, k8s.io/client-go, ...) with local
 # directories; the proxy serves each of them as its own module at v0.<minor>.<patch>.
 build_kubernetes() {
@@ -323,47 +371,13 @@ ensure_go_tool() {
     require_go
     build_atomically "$build" "$dir" "$binary" "build_$build"
   fi
-  [[ $build == kubernetes ]] && binary=$tool
+  [[ $build == kubernetes || $build == prometheus ]] && binary=$tool
   printf '%s\n' "$dir/$binary"
-}
-
-ensure_prometheus() {
-  local binary=$1
-  if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "prometheus is not installed and apt-get is missing; install Prometheus 2.42+ (prometheus and promtool on PATH)"
-    [[ $(id -u) -eq 0 ]] || die "prometheus is not installed; run as root (for apt-get) or: sudo apt-get install prometheus"
-    explain_once
-    say "installing Debian's prometheus package (apt-get)"
-    local policy=/usr/sbin/policy-rc.d created_policy=0
-    # Keep the package's postinst from starting a system-wide Prometheus on 9090.
-    if [[ ! -e $policy ]]; then
-      printf '#!/bin/sh\nexit 101\n' >"$policy"
-      chmod 755 "$policy"
-      created_policy=1
-    fi
-    local status=0
-    {
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >&2 ||
-        { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >&2; }
-    } || status=$?
-    ((created_policy)) && rm -f "$policy"
-    ((status == 0)) || die "apt-get install prometheus failed (see above)"
-    stop_system_prometheus
-  fi
-  command -v "$binary"
-}
-
-stop_system_prometheus() {
-  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-    systemctl disable --now prometheus >/dev/null 2>&1 || true
-  elif [[ -x /etc/init.d/prometheus ]]; then
-    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
-  fi
 }
 
 is_go_tool() {
   case $(build_of "$1") in
-    otelcol | jaeger | k6 | kubernetes | coredns | kube-router | pause) return 0 ;;
+    otelcol | jaeger | k6 | prometheus | kubernetes | coredns | kube-router | pause) return 0 ;;
     *) return 1 ;;
   esac
 }
@@ -371,9 +385,8 @@ is_go_tool() {
 ensure() {
   local tool
   case $1 in
-    prometheus | promtool) ensure_prometheus "$1" ;;
     # In the order that gets the native stack up soonest: the Collector first, k6 (small) before Jaeger.
-    all) for tool in prometheus promtool otelcol k6 jaeger; do ensure "$tool"; done ;;
+    all) for tool in otelcol k6 prometheus jaeger; do ensure "$tool"; done ;;
     cluster) for tool in "${KUBERNETES_BINARIES[@]}" coredns kube-router pause; do ensure "$tool"; done ;;
     *)
       is_go_tool "$1" || usage
@@ -385,12 +398,11 @@ ensure() {
 path_of() {
   local dir binary build
   case $1 in
-    prometheus | promtool) command -v "$1" || exit 1 ;;
     *)
       is_go_tool "$1" || usage
       build=$(build_of "$1")
       read -r dir binary < <(cache_entry "$build")
-      [[ $build == kubernetes ]] && binary=$1
+      [[ $build == kubernetes || $build == prometheus ]] && binary=$1
       [[ -x $dir/$binary ]] || exit 1
       printf '%s\n' "$dir/$binary"
       ;;
@@ -399,6 +411,7 @@ path_of() {
 
 list() {
   printf '%s\t%s\n' otelcol "$OTELCOL_VERSION" jaeger "$JAEGER_RELEASE (module $JAEGER_MODULE_VERSION)" k6 "${K6_VERSION#v}" \
+    prometheus "$PROMETHEUS_RELEASE (module $PROMETHEUS_MODULE_VERSION)" \
     kubernetes "${KUBERNETES_VERSION#v}" coredns "${COREDNS_VERSION#v}" kube-router "${KUBE_ROUTER_VERSION#v}" pause "$PAUSE_VERSION"
 }
 

@@ -2,9 +2,9 @@
 // host as it found it: not root, an address it needs taken, no usable cgroup.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../lib/tools';
-import { CLUSTER_CLI, describeRan } from './support';
+import { CLUSTER_CLI, cluster, describeRan } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the checks run as root and drop to an unprivileged user themselves';
 
@@ -20,6 +20,12 @@ const nothingLeft = () => {
 };
 
 describe('cluster up refuses what it cannot do', { skip: SKIP }, () => {
+  // A cluster left by an earlier run would be taken down first, and say so: start from none.
+  before(() => {
+    const result = cluster(['down'], 300_000);
+    assert.equal(result.status, 0, describeRan(result));
+  });
+
   test('not root', () => {
     const result = up({ prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'], env: { HOME: '/tmp' } });
     assert.equal(result.status, 1, describeRan(result));

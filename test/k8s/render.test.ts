@@ -57,9 +57,14 @@ describe('kustomize', () => {
     const experiment = parse(rendered(join(k8sDir, 'experiment')));
     const k6 = configMap(experiment, 'k6-scripts');
     assert.deepEqual(keys(k6), ['qos-lab.js', 'shop-journey.js', ...files('loadtest/lib', '.js').map((f) => `lib-${f}`)].sort());
-    const job = experiment.find((o) => o.kind === 'Job');
-    const items = job?.spec.template.spec.volumes.find((v: Obj) => v.name === 'scripts').configMap.items as Obj[];
-    assert.deepEqual(items.map((i) => i.key).sort(), keys(k6), 'every key is mounted');
+    const libs = files('loadtest/lib', '.js').map((f) => `lib-${f}`);
+    const mounted = (workload: Obj | undefined): string[] =>
+      (workload?.spec.template.spec.volumes.find((v: Obj) => v.name === 'scripts').configMap.items as Obj[]).map((i) => i.key).sort();
+    const job = mounted(experiment.find((o) => o.kind === 'Job'));
+    const traffic = mounted(kind.find((o) => o.kind === 'Deployment' && o.metadata.name === 'shop-traffic'));
+    assert.deepEqual(job, ['qos-lab.js', ...libs].sort(), 'the experiment Job mounts its script and every library file');
+    assert.deepEqual(traffic, ['shop-journey.js', ...libs].sort(), 'the shop traffic mounts its script and every library file');
+    assert.deepEqual([...new Set([...job, ...traffic])].sort(), keys(k6), 'every key is mounted by one of them');
   });
 
   it('labels every object and pod template with app.kubernetes.io/*', () => {

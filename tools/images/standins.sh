@@ -79,8 +79,9 @@ standin() {
       printf 'JAEGER_IMAGE=%s\n' "$tag"
       ;;
     prometheus)
-      tag="$LOCAL_PREFIX/prometheus:debian-bookworm"
-      build prometheus "$tag"
+      bin="$(toolchain prometheus)"
+      tag="$LOCAL_PREFIX/prometheus:$(version_dir "$bin")"
+      build prometheus "$tag" "$bin" "$(dirname "$bin")/promtool"
       printf 'PROMETHEUS_IMAGE=%s\n' "$tag"
       ;;
     k6)

@@ -13,7 +13,7 @@
  * Exit status: 0 done, 1 it could not be done (one line on stderr says why), 2 bad usage.
  */
 import { down, load, status, up } from './cluster';
-import { ClusterError } from './exec';
+import { LabError } from '@qoslab/lab';
 import { paths } from './settings';
 
 export const USAGE = `usage: npm run cluster -- up | down [--purge] | status [--json] | load <image|archive>... | kubeconfig`;
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cluster: ${error.message}; ${USAGE}\n`);
       return 2;
     }
-    if (error instanceof ClusterError) {
+    if (error instanceof LabError) {
       process.stderr.write(`cluster: ${error.message}\n`);
       return 1;
     }

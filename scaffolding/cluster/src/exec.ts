@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { LabError } from '@qoslab/lab';
 import { NETWORK } from './settings';
 
-/** A failure the CLI reports as one line (and exits 1). */
-export class ClusterError extends Error {
+export { sleep, until } from '@qoslab/lab';
+
+/** A failure the CLI reports as one line (and exits 1); like the lab's own, it ends a wait at once. */
+export class ClusterError extends LabError {
   constructor(message: string) {
     super(message);
     this.name = 'ClusterError';
@@ -50,24 +53,3 @@ export const netnsPath = (name: string = NETWORK.netns): string => join('/run/ne
 
 /** The argv prefix that runs a program in the node's network namespace (and only that namespace). */
 export const inNode = (command: string, args: string[]): [string, string[]] => ['nsenter', [`--net=${netnsPath()}`, '--', command, ...args]];
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns a value other than undefined, or fails with `what` after timeoutMs. */
-export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      const reason = last instanceof Error ? `: ${last.message.split('\n')[0]}` : '';
-      throw new ClusterError(`${what} within ${Math.round(timeoutMs / 1000)} s${reason}`);
-    }
-    await sleep(intervalMs);
-  }
-}
