@@ -15,7 +15,7 @@ import { backendSpec, url } from '../lib/shop';
 import { spread } from '../lib/stats';
 
 const JAEGER_EXPORTER = { exporter: 'otlp_grpc/jaeger' };
-const PROMETHEUS_EXPORTER = { exporter: 'prometheus_remote_write' };
+const PROMETHEUS_EXPORTER = { exporter: 'otlp_http/prometheus' };
 /** Below this share of the offered rate, the generator was held back: the rate was not sustained. */
 const MIN_ACHIEVED_SHARE = 0.95;
 

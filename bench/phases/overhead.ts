@@ -122,7 +122,7 @@ async function waitForIdleHeap(context: Context, services: Map<string, number>, 
 }
 
 async function heapFigures(prometheus: string, samples: Sample[]): Promise<Map<string, MemoryFigures['heap']>> {
-  // The last exports reach Prometheus through the Collector's batch and remote-write queues.
+  // The last exports reach Prometheus through the Collector's batch and export queues.
   await sleep(5000);
   const out = new Map<string, MemoryFigures['heap']>();
   for (const service of SERVICES) {

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kube, NODE_EGRESS_POLICY, nodeAddresses, probePod } from '@qoslab/lab';
+import { Kube, NODE_EGRESS_POLICY, nodeAddresses, probePod, reachScript } from '@qoslab/lab';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
-import { promQuery } from '../lib/promql';
+import { dashboardFiles, promQuery, substituteVariables } from '../lib/promql';
 import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
 import { repoRoot } from '../lib/tools';
 import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
@@ -184,21 +184,21 @@ describe('the kit on a real kubelet', { skip: SKIP }, () => {
   });
 
   test('NetworkPolicy is enforced: what no rule allows is blocked, what a rule allows passes', async () => {
-    const outcome = async (name: string, labels: Record<string, string>, url: string): Promise<string> => {
+    // Succeeded: an attempt got through (reachScript; the blocked probe first gives the enforcer 10 s).
+    const outcome = async (name: string, labels: Record<string, string>, url: string, settleS: number): Promise<string> => {
       kubectl(['-n', 'qos-lab', 'delete', 'pod', name, '--ignore-not-found', '--wait=true']);
-      const script = `fetch('${url}',{signal:AbortSignal.timeout(5000)}).then(r=>process.exit(r.ok?0:3),()=>process.exit(1))`;
-      kubectlOk(['apply', '-f', '-'], JSON.stringify(probePod(name, 'qos-lab', script, labels)));
+      kubectlOk(['apply', '-f', '-'], JSON.stringify(probePod(name, 'qos-lab', reachScript(url, settleS), labels)));
       const phase = await waitFor(`${name} to finish`, () => {
         const p = kubectl(['-n', 'qos-lab', 'get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout;
         return p === 'Succeeded' || p === 'Failed' ? p : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 1000 });
+      }, { timeoutMs: 150_000, intervalMs: 1000 });
       kubectl(['-n', 'qos-lab', 'delete', 'pod', name, '--wait=false']);
       return phase;
     };
     // qos-lab's default deny: nothing allows a pod there to call the shop.
-    assert.equal(await outcome('denied-probe', {}, 'http://gateway.shop.svc.cluster.local:8080/healthz'), 'Failed');
+    assert.equal(await outcome('denied-probe', {}, 'http://gateway.shop.svc.cluster.local:8080/healthz', 10), 'Failed');
     // The k6 rule: the load generator may call the workers.
-    assert.equal(await outcome('allowed-probe', { 'app.kubernetes.io/name': 'k6' }, 'http://worker-burstable:8084/healthz'), 'Succeeded');
+    assert.equal(await outcome('allowed-probe', { 'app.kubernetes.io/name': 'k6' }, 'http://worker-burstable:8084/healthz', 0), 'Succeeded');
   });
 
   test('the Collector reads the kubelet over verified TLS, without nodes/proxy, at the addresses its policy names', () => {
@@ -302,6 +302,31 @@ describe('the calibrated experiment', { skip: SKIP }, () => {
     assert.equal(order.find((name) => name.startsWith('worker-')), first.pod, `ranked: ${order.join(', ')}`);
     const pod = readdirSync(runDir).filter((f) => /^pods-\d+\.json$/.test(f)).flatMap((f) => JSON.parse(readFileSync(join(runDir, f), 'utf8')).items as Obj[]).find((p) => p.metadata.name === first.pod && p.status.reason === 'Evicted');
     assert.ok(pod, 'status.reason Evicted');
+  });
+
+  test("the live view has data 15 s into the load: every worker panel's query, on the cluster's Prometheus", async (t) => {
+    const windows = JSON.parse(readFileSync(join(runDir, 'windows.json'), 'utf8')) as { name: string; start: number }[];
+    const at = windows[0]!.start + 15;
+    const { dashboard } = dashboardFiles().find((one) => one.name === 'worker-vitals.json')!;
+    const psi = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const prometheus = await forward('observability', 'svc/prometheus', 9090);
+    try {
+      for (const panel of dashboard.panels) {
+        for (const { expr } of panel.targets ?? []) {
+          if (!expr) continue;
+          if (expr.includes('pressure_stall') && !psi) {
+            t.diagnostic(`${panel.title}: no PSI on cgroup v1, so no data; not checked`);
+            continue;
+          }
+          const classes = new Set((await promQuery(prometheus.url, substituteVariables(expr), at)).map((s) => s.metric.shop_qos_class));
+          assert.ok(classes.size > 0, `${panel.title}: no data at +15 s (${expr})`);
+          if (panel.title === 'CPU used (cores)') assert.deepEqual([...classes].sort(), ['besteffort', 'burstable', 'guaranteed'], panel.title);
+          if (panel.title === 'Share of CFS periods throttled') assert.ok(classes.has('guaranteed'), panel.title);
+        }
+      }
+    } finally {
+      prometheus.close();
+    }
   });
 
   test('qos report states each of these from the run', () => {

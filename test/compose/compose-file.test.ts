@@ -310,7 +310,7 @@ describe('the telemetry services', () => {
     const promConfig = parseYaml(readFileSync(join(repoRoot, 'observability', 'prometheus', 'prometheus.yml'), 'utf8')) as Obj;
     const files = (promConfig.scrape_configs as Obj[]).flatMap((s) => ((s.file_sd_configs ?? []) as Obj[]).flatMap((f) => f.files as string[]));
     assert.ok(files.includes('targets/otel-collector.yml'), JSON.stringify(files));
-    for (const flag of ['--web.enable-remote-write-receiver', '--enable-feature=exemplar-storage']) {
+    for (const flag of ['--web.enable-otlp-receiver', '--web.enable-remote-write-receiver', '--enable-feature=exemplar-storage']) {
       assert.ok((prometheus.command as string[]).includes(flag), flag);
     }
   });

@@ -61,7 +61,7 @@ describe('kustomize', () => {
     const mounted = (workload: Obj | undefined): string[] =>
       (workload?.spec.template.spec.volumes.find((v: Obj) => v.name === 'scripts').configMap.items as Obj[]).map((i) => i.key).sort();
     const job = mounted(experiment.find((o) => o.kind === 'Job'));
-    const traffic = mounted(kind.find((o) => o.kind === 'Deployment' && o.metadata.name === 'shop-traffic'));
+    const traffic = mounted(kind.find((o) => o.kind === 'Deployment' && o.metadata.name === 'traffic'));
     assert.deepEqual(job, ['qos-lab.js', ...libs].sort(), 'the experiment Job mounts its script and every library file');
     assert.deepEqual(traffic, ['shop-journey.js', ...libs].sort(), 'the shop traffic mounts its script and every library file');
     assert.deepEqual([...new Set([...job, ...traffic])].sort(), keys(k6), 'every key is mounted by one of them');

@@ -81,8 +81,10 @@ export interface PromSeries {
   value: [number, string];
 }
 
-export async function promQuery(baseUrl: string, query: string): Promise<PromSeries[]> {
-  const response = await fetch(`${baseUrl}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(5000) });
+/** An instant query, now or at `at` (seconds since the epoch). */
+export async function promQuery(baseUrl: string, query: string, at?: number): Promise<PromSeries[]> {
+  const time = at === undefined ? '' : `&time=${at}`;
+  const response = await fetch(`${baseUrl}/api/v1/query?query=${encodeURIComponent(query)}${time}`, { signal: AbortSignal.timeout(5000) });
   const body = (await response.json()) as { status: string; error?: string; data?: { result?: PromSeries[] } };
   if (body.status !== 'success') throw new Error(`${query}: ${body.error ?? response.status}`);
   return body.data?.result ?? [];

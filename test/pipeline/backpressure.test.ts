@@ -73,7 +73,7 @@ before(async () => {
     OTELCOL_METRICS_PORT: String(port.metrics),
     // Nothing listens on these ports.
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.deadJaeger}`,
-    PROMETHEUS_REMOTE_WRITE_URL: `http://127.0.0.1:${port.deadPrometheus}/api/v1/write`,
+    PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.deadPrometheus}/api/v1/otlp/v1/metrics`,
     OTELCOL_MEMORY_LIMIT_MIB: '48',
     OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16',
     OTELCOL_LOG_LEVEL: 'error',

@@ -214,7 +214,7 @@ before(async () => {
       `--config.file=${promConfig}`,
       `--storage.tsdb.path=${join(scratch, 'tsdb')}`,
       `--web.listen-address=127.0.0.1:${port.prometheus}`,
-      '--web.enable-remote-write-receiver',
+      '--web.enable-otlp-receiver',
       '--enable-feature=exemplar-storage',
     ],
     process.env,
@@ -229,7 +229,7 @@ before(async () => {
     OTELCOL_HEALTH_PORT: String(port.health),
     OTELCOL_METRICS_PORT: String(port.metrics),
     JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.jaegerGrpc}`,
-    PROMETHEUS_REMOTE_WRITE_URL: `http://127.0.0.1:${port.prometheus}/api/v1/write`,
+    PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.prometheus}/api/v1/otlp/v1/metrics`,
   });
   processes.push(collector);
 
@@ -375,7 +375,7 @@ describe('metrics in Prometheus', () => {
     const accepted = await promSeries('otelcol_receiver_accepted_spans{job="otel-collector", receiver="otlp"}');
     assert.ok(Number(accepted[0]!.value[1]) >= 4);
     await promSeries('otelcol_exporter_sent_spans{job="otel-collector", exporter="otlp_grpc/jaeger"}');
-    await promSeries('otelcol_exporter_sent_metric_points{job="otel-collector", exporter="prometheus_remote_write"}');
+    await promSeries('otelcol_exporter_sent_metric_points{job="otel-collector", exporter="otlp_http/prometheus"}');
     await promSeries('otelcol_exporter_queue_capacity{job="otel-collector", exporter="otlp_grpc/jaeger"}');
   });
 });

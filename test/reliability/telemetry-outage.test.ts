@@ -313,7 +313,7 @@ describe('Collector backends unavailable', () => {
     t.diagnostic(`Prometheus down: Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
     assert.ok(collector().running, 'the Collector exited');
     assert.ok(rss / 2 ** 20 < COLLECTOR_LIMIT_MIB);
-    assert.ok((await collectorMetric('otelcol_exporter_send_failed_metric_points', /prometheus_remote_write/)) > 0, 'the outage went unnoticed');
+    assert.ok((await collectorMetric('otelcol_exporter_send_failed_metric_points', /otlp_http\/prometheus/)) > 0, 'the outage went unnoticed');
 
     const restarted = Date.now() / 1000;
     stack.stack.process('prometheus').start();

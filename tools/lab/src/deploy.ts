@@ -96,11 +96,21 @@ export async function waitForRollouts(kube: Kube, objects: Obj[], log: Log, time
   }
 }
 
+/**
+ * One line of Node for a probe pod: waits settleS (the enforcer programs a new pod's rules moments
+ * after it starts), then tries the URL every second for 20 s, and exits 0 as soon as one attempt gets
+ * an answer, 1 if none does.
+ */
+export function reachScript(url: string, settleS: number): string {
+  return `const s=(ms)=>new Promise((r)=>setTimeout(r,ms));(async()=>{await s(${settleS * 1000});for(let i=0;i<20;i++){` +
+    `try{if((await fetch('${url}',{signal:AbortSignal.timeout(2000)})).ok)process.exit(0)}catch{}await s(1000)}process.exit(1)})()`;
+}
+
 /** A short-lived pod in qos-lab that tries to reach the gateway; with policies enforced it cannot. */
 export async function policiesEnforced(kube: Kube): Promise<boolean | undefined> {
   const name = 'netpol-probe';
   kube.run(['-n', 'qos-lab', 'delete', 'pod', name, '--ignore-not-found', '--wait=true']);
-  const pod = probePod(name, 'qos-lab', "fetch('http://gateway.shop.svc.cluster.local:8080/healthz',{signal:AbortSignal.timeout(5000)}).then(r=>process.exit(r.ok?0:3),()=>process.exit(1))");
+  const pod = probePod(name, 'qos-lab', reachScript('http://gateway.shop.svc.cluster.local:8080/healthz', 10));
   kube.apply([pod]);
   try {
     const phase = await until(
@@ -109,7 +119,7 @@ export async function policiesEnforced(kube: Kube): Promise<boolean | undefined>
         const p = kube.run(['-n', 'qos-lab', 'get', 'pod', name, '-o', 'jsonpath={.status.phase}']).stdout.trim();
         return p === 'Succeeded' || p === 'Failed' ? p : undefined;
       },
-      90_000,
+      150_000,
     ).catch(() => undefined);
     if (phase === undefined) return undefined;
     return phase === 'Failed';
