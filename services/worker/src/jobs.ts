@@ -111,7 +111,11 @@ export class JobRunner {
   private current?: Pending & { started: number };
   private nextId = 0;
 
-  constructor(private readonly limits: JobLimits) {}
+  constructor(private readonly limits: JobLimits) {
+    // From the start, not from the first job: the live view's panels show 0 instead of no data.
+    held.record(0);
+    for (const kind of ['cpu', 'memory']) active.add(0, { 'shop.job.kind': kind });
+  }
 
   get heldMib(): number {
     return this.heldBytes / MIB;
