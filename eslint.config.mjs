@@ -13,5 +13,6 @@ export default tseslint.config(
   },
   { files: ['**/*.mjs', '**/*.cjs', 'tools/**/*.js'], languageOptions: { globals: globals.node } },
   { files: ['services/gateway/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
+  { files: ['services/console/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
   { files: ['loadtest/**/*.js'], languageOptions: { globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', open: 'readonly', console: 'readonly' } } },
 );

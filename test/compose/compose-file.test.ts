@@ -43,7 +43,7 @@ describe('the file', () => {
     const profile = (name: string) => (services[name]!.profiles as string[] | undefined)?.join(',') ?? '';
     assert.deepEqual(
       names.filter((n) => profile(n) === '').sort(),
-      ['catalog', 'gateway', 'grafana', 'jaeger', 'orders', 'otel-collector', 'payments', 'postgres', 'prometheus', 'secrets', 'traffic'],
+      ['catalog', 'console', 'gateway', 'grafana', 'jaeger', 'orders', 'otel-collector', 'payments', 'postgres', 'prometheus', 'secrets', 'traffic'],
     );
     assert.deepEqual(names.filter((n) => profile(n) === 'qos').sort(), ['qos-load', 'worker-besteffort', 'worker-burstable', 'worker-guaranteed']);
     assert.deepEqual(names.filter((n) => profile(n) === 'loadtest').sort(), ['loadtest-faults', 'loadtest-shop']);

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The shipped docker-compose.yml on a real Docker engine. No registry is reachable here, so the test
 // builds every image locally (tools/images: a debootstrap base with the project's Node, stand-ins for
 // PostgreSQL, the Collector, Jaeger, Prometheus and k6) and passes them to the file through its image
@@ -15,8 +17,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { launchChromium, screenshotPath } from '../lib/browser';
 import { getTrace, orderTraceProblems } from '../lib/jaeger';
-import { evaluable, promQuery as queryPrometheus, type PromSeries, shippedExpressions } from '../lib/promql';
+import { dashboardFiles, evaluable, metricNames, promQuery as queryPrometheus, type PromSeries, shippedExpressions } from '../lib/promql';
 import { getOk, run } from '../pipeline/support';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { freePort } from '../../tools/stack/process';
@@ -100,7 +103,7 @@ before(async () => {
     const [name, value] = line.split('=');
     if (name && value) images[name] = value;
   }
-  for (const name of ['GATEWAY', 'JAEGER', 'PROMETHEUS', 'GRAFANA', 'OTLP_GRPC', 'OTLP_HTTP', 'WORKER_GUARANTEED', 'WORKER_BURSTABLE', 'WORKER_BESTEFFORT']) {
+  for (const name of ['GATEWAY', 'CONSOLE', 'JAEGER', 'PROMETHEUS', 'GRAFANA', 'OTLP_GRPC', 'OTLP_HTTP', 'WORKER_GUARANTEED', 'WORKER_BURSTABLE', 'WORKER_BESTEFFORT']) {
     port[name] = await freePort();
   }
   env = composeEnv({ ...images, ...Object.fromEntries(Object.entries(port).map(([name, value]) => [`QOSLAB_${name}_PORT`, String(value)])) });
@@ -180,6 +183,10 @@ describe('the default profile', () => {
     });
     assert.ok(!JSON.stringify(trace).includes(card), 'the card number reached Jaeger');
     t.diagnostic(`trace ${traceId}: ${trace.spans.length} spans`);
+    // The lab console reads the same trace through compose's network.
+    const waterfall = JSON.parse((await getOk(url('CONSOLE', `/api/traces/${traceId}`)))!) as { services: string[]; spans: unknown[] };
+    assert.deepEqual([...waterfall.services].sort(), ['catalog', 'gateway', 'orders', 'payments']);
+    assert.equal(waterfall.spans.length, trace.spans.length);
   });
 
   test('Prometheus: request durations, span metrics and service-graph edges of every service', async () => {
@@ -405,6 +412,31 @@ describe('the qos profile', () => {
     });
     assert.deepEqual(empty, []);
     t.diagnostic(`${expressions.length} expressions return data`);
+
+    // The lab console draws the worker panels from compose's Prometheus: every one has data.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1400, height: 900 });
+      await page.goto(url('CONSOLE', '/?dashboard=qoslab-worker-vitals'));
+      await page.waitForFunction(
+        () => document.getElementById('panels')?.dataset.dashboard === 'qoslab-worker-vitals' && ![...document.querySelectorAll<HTMLElement>('.panel')].some((panel) => panel.dataset.state === 'loading'),
+        { timeout: 30_000 },
+      );
+      const states = new Map(await page.$$eval('.panel', (all) => all.map((panel) => [Number((panel as HTMLElement).dataset.panel), (panel as HTMLElement).dataset.state ?? ''] as const)));
+      // Kubernetes-only panels (the k8s_cluster receiver's restarts, evictions, node conditions) stay empty here.
+      const { dashboard } = dashboardFiles<{ panels: { id: number; type: string; title: string; targets?: { expr?: string }[] }[] }>().find((one) => one.name === 'worker-vitals.json')!;
+      const wrong: string[] = [];
+      for (const panel of dashboard.panels.filter((one) => one.type === 'timeseries')) {
+        const exprs = (panel.targets ?? []).map((target) => target.expr ?? '');
+        const here = !exprs.some((expr) => metricNames(expr).some((name) => name.startsWith('k8s_'))) && (psi || !exprs.some((expr) => expr.includes('shop_container_pressure')));
+        if (states.get(panel.id) !== (here ? 'data' : 'empty')) wrong.push(`${panel.title}: ${states.get(panel.id)}`);
+      }
+      assert.deepEqual(wrong, [], 'worker panels drawn by the console');
+      await page.screenshot({ path: screenshotPath('console-worker-vitals'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });
 

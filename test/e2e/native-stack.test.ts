@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The native stack end to end: `startStack` is what `npm run stack` runs. Real Collector, Jaeger and
 // Prometheus; the services built from this checkout; assertions through the programs' own HTTP APIs.
 import assert from 'node:assert/strict';
@@ -6,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../../tools/lib/toolchain';
+import { freePort, ManagedProcess } from '../../tools/stack/process';
 import { freePorts, type Stack, startStack } from '../../tools/stack/stack';
+import { launchChromium, screenshotPath } from '../lib/browser';
 import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
-import { evaluable, metricNames, promQuery, shippedExpressions } from '../lib/promql';
+import { dashboardFiles, evaluable, metricNames, promQuery, shippedExpressions } from '../lib/promql';
 
 let stack: Stack;
 let runDir: string;
@@ -16,6 +21,7 @@ let jaeger: string;
 let prometheus: string;
 let gateway: string;
 let worker: string;
+let consoleUrl: string;
 
 /** Polls until check() returns no problems or the time is up; returns the last problems. */
 async function eventually(check: () => Promise<string[]>, timeoutMs: number): Promise<string[]> {
@@ -49,6 +55,7 @@ before(async () => {
   prometheus = `http://127.0.0.1:${ports.prometheus}`;
   gateway = `http://127.0.0.1:${ports.gateway}`;
   worker = `http://127.0.0.1:${ports.worker}`;
+  consoleUrl = `http://127.0.0.1:${ports.console}`;
   const ready = Date.now() - started;
   const problems = await eventually(async () => {
     const response = await fetch(`${jaeger}/api/traces?service=gateway&limit=1&lookback=1h`);
@@ -118,9 +125,10 @@ test('Prometheus has request durations, span metrics, service-graph edges and th
   assert.deepEqual(await promQuery(prometheus, 'count({__name__=~"shop_container_.+"})'), []);
 });
 
+// Expressions over container vital signs need containers: the compose and cluster tests check those.
+const needsContainers = (names: string[]) => names.some((name) => /^shop_container_|^shop_qos_class:|^k8s_/.test(name));
+
 test('every PromQL expression of the shipped dashboards and rules returns data', async () => {
-  // Expressions over container vital signs need containers: the compose test checks those.
-  const needsContainers = (names: string[]) => names.some((name) => /^shop_container_|^shop_qos_class:|^k8s_/.test(name));
   const expressions = shippedExpressions().filter((expression) => !needsContainers(metricNames(expression.expr)));
   const skipped = shippedExpressions().length - expressions.length;
   assert.ok(expressions.length >= 30, `only ${expressions.length} expressions`);
@@ -137,4 +145,107 @@ test('every PromQL expression of the shipped dashboards and rules returns data',
   }, 120_000);
   assert.deepEqual(problems, []);
   console.log(`${expressions.length} expressions return data natively; ${skipped} over container vital signs are left to the compose test`);
+});
+
+test("the lab console: the shop's order drawn as a waterfall from Jaeger, and every dashboard panel with data drawn", async () => {
+  type Panel = { id?: number; type: string; title: string; targets?: { expr?: string }[] };
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 900 });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+
+    await page.goto(`${gateway}/`);
+    await page.waitForSelector('#products button:not([disabled])');
+    await page.click('#products button:not([disabled])');
+    await page.click('#checkout button[type=submit]');
+    await page.waitForSelector('#order-trace', { timeout: 15_000 });
+    const href = await page.$eval('#order-trace', (a) => (a as HTMLAnchorElement).href);
+    const orderId = /#order=([0-9a-f-]{36})$/.exec(href)?.[1];
+    assert.ok(orderId, href);
+    assert.ok(href.startsWith(`${consoleUrl}/`), href);
+    await page.screenshot({ path: screenshotPath('shop-order') });
+
+    await page.click('#order-trace');
+    await page.waitForFunction(
+      () => ['gateway', 'orders', 'catalog', 'payments'].every((service) => (document.getElementById('waterfall')?.dataset.services ?? '').split(',').includes(service)),
+      { timeout: 30_000 },
+    );
+    const rows = await page.$$eval('.span-row', (all) => all.map((row) => (row as HTMLElement).dataset.service));
+    assert.ok(rows.length >= 8, `${rows.length} spans`);
+    await page.click('.span-row[data-service="orders"]');
+    const detail = await page.$eval('#span-detail', (node) => node.textContent ?? '');
+    assert.ok(rows.filter((service) => service === 'orders').length > 0 && detail.length > 0);
+    const orderSpan = await page.$$eval('.span-row[data-service="orders"]', (all) => {
+      for (const row of all) {
+        (row as HTMLElement).click();
+        const text = document.getElementById('span-detail')?.textContent ?? '';
+        if (text.includes('shop.order.id')) return text;
+      }
+      return '';
+    });
+    assert.ok(orderSpan.includes(orderId), "an orders span shows the order's id among its attributes");
+    await page.screenshot({ path: screenshotPath('console-trace'), fullPage: false });
+
+    // Every panel the console draws: data where the stack has it; natively no container vital signs.
+    const api = (await (await fetch(`${consoleUrl}/api/dashboards`)).json()) as { dashboards: { uid: string; title: string; panels: { id: number; title: string }[] }[] };
+    const files = dashboardFiles<{ uid: string; panels: Panel[] }>();
+    let drawn = 0;
+    for (const dashboard of api.dashboards) {
+      const json = files.find((file) => file.dashboard.uid === dashboard.uid)!.dashboard;
+      await page.click(`#dashboard-tabs button[data-uid="${dashboard.uid}"]`);
+      await page.waitForFunction(
+        (uid) => document.getElementById('panels')?.dataset.dashboard === uid && ![...document.querySelectorAll<HTMLElement>('.panel')].some((panel) => panel.dataset.state === 'loading'),
+        { timeout: 30_000 },
+        dashboard.uid,
+      );
+      const states = new Map(await page.$$eval('.panel', (all) => all.map((panel) => [Number((panel as HTMLElement).dataset.panel), (panel as HTMLElement).dataset.state ?? ''] as const)));
+      for (const panel of dashboard.panels) {
+        const source = json.panels.find((one) => one.id === panel.id)!;
+        // Natively no worker runs as a QoS class, so the per-class panels ($qos: ".+") are empty too.
+        const exprs = (source.targets ?? []).map((target) => target.expr ?? '');
+        const native = !needsContainers(exprs.flatMap(metricNames)) && !exprs.some((expr) => expr.includes('$qos'));
+        assert.equal(states.get(panel.id), native ? 'data' : 'empty', `${dashboard.title} / ${panel.title}`);
+        if (native) drawn++;
+      }
+      if (dashboard.uid === 'qoslab-red') await page.screenshot({ path: screenshotPath('console-red'), fullPage: true });
+    }
+    assert.ok(drawn >= 20, `${drawn} panels drawn with data`);
+    console.log(`the console drew ${drawn} panels with data natively`);
+
+    // Bad input is said on the page.
+    await page.evaluate(() => { location.hash = 'trace=not-a-trace'; });
+    await page.waitForFunction(() => document.getElementById('trace-status')?.className === 'error', { timeout: 10_000 });
+    assert.match(await page.$eval('#trace-status', (node) => node.textContent ?? ''), /Not a trace id: must be 1 to 32 hexadecimal digits/);
+    await page.evaluate(() => { location.hash = 'trace=0123456789abcdef0123456789abcdef'; });
+    await page.waitForFunction(() => /Jaeger has no trace/.test(document.getElementById('trace-status')?.textContent ?? ''), { timeout: 15_000 });
+
+    // Jaeger and Prometheus unreachable: a console pointed at closed ports says so on the page.
+    const port = await freePort();
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const lonely = new ManagedProcess(
+      {
+        name: 'console-alone',
+        command: process.execPath,
+        args: ['dist/main.js'],
+        cwd: join(repoRoot, 'services', 'console'),
+        env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), JAEGER_URL: closed, PROMETHEUS_URL: closed },
+        ready: { http: `http://127.0.0.1:${port}/readyz` },
+      },
+      join(runDir, 'logs'),
+    );
+    lonely.start();
+    try {
+      await lonely.waitReady(30_000);
+      await page.goto(`http://127.0.0.1:${port}/#trace=0123456789abcdef0123456789abcdef`);
+      await page.waitForFunction(() => /jaeger is unreachable/.test(document.getElementById('trace-status')?.textContent ?? ''), { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector('.panel[data-state="error"]')?.textContent?.includes('prometheus is unreachable'), { timeout: 15_000 });
+    } finally {
+      await lonely.stop();
+    }
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+  }
 });

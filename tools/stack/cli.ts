@@ -34,6 +34,7 @@ async function main(): Promise<void> {
 The shop and its telemetry are running (Ctrl-C stops everything):
 
   Shop                ${URLS.shop}
+  Lab console         ${URLS.console}   each order's trace as a waterfall, and the dashboards (no Grafana needed)
   Jaeger (traces)     ${URLS.jaeger}   API: ${URLS.jaegerApi}/services  (built from source: the UI is a placeholder, the API is complete)
   Prometheus          ${URLS.prometheus}   try: sum by (job) (rate(http_server_request_duration_seconds_count[1m]))
   Collector health    ${URLS.collectorHealth}   own metrics: ${URLS.collectorMetrics}

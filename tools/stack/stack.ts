@@ -9,6 +9,7 @@ export const PORTS = {
   orders: 8082,
   payments: 8083,
   worker: 8084,
+  console: 8085,
   postgres: 55432,
   otlpGrpc: 4317,
   otlpHttp: 4318,
@@ -36,6 +37,7 @@ const http = (port: number, path: string) => `http://${LOOPBACK}:${port}${path}`
 
 export const URLS = {
   shop: http(PORTS.gateway, '/'),
+  console: http(PORTS.console, '/'),
   jaeger: http(PORTS.jaegerQuery, '/'),
   jaegerApi: http(PORTS.jaegerQuery, '/api'),
   prometheus: http(PORTS.prometheus, ''),
@@ -90,6 +92,7 @@ function serviceSpec(name: ServiceName, options: StackOptions, ports: Ports): Pr
     ORDERS_URL: http(ports.orders, ''),
     PAYMENTS_URL: http(ports.payments, ''),
     ...(name === 'orders' ? { DATABASE_URL: postgresUrl(ports), DATABASE_POOL_MAX: '1' } : {}),
+    ...(name === 'gateway' ? { CONSOLE_URL: http(ports.console, '/') } : {}),
     ...options.serviceEnv,
     ...options.envOf?.[name],
   };
@@ -182,6 +185,21 @@ export function stackSpecs(options: StackOptions = {}): ProcessSpec[] {
       listens: [ports.postgres],
     })],
     ...SERVICES.map((name): [string, () => ProcessSpec] => [name, () => serviceSpec(name, options, ports)]),
+    ['console', () => ({
+      name: 'console',
+      command: process.execPath,
+      args: ['dist/main.js'],
+      cwd: join(repoRoot, 'services', 'console'),
+      env: {
+        ...base,
+        HOST: LOOPBACK,
+        PORT: String(ports.console),
+        JAEGER_URL: http(ports.jaegerQuery, ''),
+        PROMETHEUS_URL: http(ports.prometheus, ''),
+      },
+      ready: { http: http(ports.console, '/readyz') },
+      listens: [ports.console],
+    })],
   ];
   if (options.traffic ?? true) {
     specs.push(['traffic', () => ({

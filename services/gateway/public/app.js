@@ -1,6 +1,8 @@
 'use strict';
 
 const cart = new Map();
+/** The lab console's address, from the gateway's configuration (null when it has none). */
+let consoleUrl = null;
 const money = (cents) => `€${(cents / 100).toFixed(2)}`;
 const $ = (id) => document.getElementById(id);
 
@@ -76,13 +78,21 @@ $('checkout').addEventListener('submit', async (event) => {
     cart.clear();
     renderCart();
     result.className = 'ok';
-    result.textContent = `Order ${order.id} confirmed: ${money(order.totalCents)}.`;
+    result.textContent = `Order ${order.id} confirmed: ${money(order.totalCents)}. `;
+    if (consoleUrl) result.append(Object.assign(document.createElement('a'), { id: 'order-trace', href: `${consoleUrl}#order=${order.id}`, textContent: 'See its trace' }));
   } catch (error) {
     result.className = 'error';
     result.textContent = `Order failed: ${error.message}`;
   }
   await Promise.all([loadProducts(), loadOrders()]).catch(() => undefined);
 });
+
+api('/api/links')
+  .then((links) => {
+    consoleUrl = links.console;
+    if (consoleUrl) Object.assign($('console-link'), { href: consoleUrl, hidden: false });
+  })
+  .catch(() => undefined);
 
 Promise.all([loadProducts(), loadOrders()]).catch((error) => {
   $('products').replaceChildren(text('li', `Could not load the shop: ${error.message}`, 'error'));

@@ -12,13 +12,15 @@ export interface GatewayDeps {
   catalog: Upstream;
   orders: Upstream;
   faultInjectionEnabled?: boolean;
+  /** The lab console's address, linked from the shop page so a new order's trace is one click away. */
+  consoleUrl?: string;
 }
 
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 const listQuery = z.strictObject({ limit: z.string().regex(/^\d{1,3}$/).optional() });
 
 /** The public API and the shop page. Validation of order bodies is the orders service's job. */
-export function createApp({ logger, readiness, catalog, orders, faultInjectionEnabled }: GatewayDeps): Express {
+export function createApp({ logger, readiness, catalog, orders, faultInjectionEnabled, consoleUrl }: GatewayDeps): Express {
   return createServiceApp({ service: 'gateway', logger, readiness, faultInjectionEnabled }, (app) => {
     app.get('/api/products', async (_req, res) => {
       const { body } = await catalog.request<{ products: Product[] }>('/products');
@@ -58,6 +60,10 @@ export function createApp({ logger, readiness, catalog, orders, faultInjectionEn
       ]);
       const wanted = new Set(order.body.items.map((item) => item.productId));
       res.json({ ...order.body, products: products.body.products.filter((product) => wanted.has(product.id)) });
+    });
+
+    app.get('/api/links', (_req, res) => {
+      res.json({ console: consoleUrl ?? null });
     });
 
     // Last, so API requests do not pay for a file-system lookup.

@@ -12,6 +12,7 @@ const app = createApp({
   catalog: new Upstream({ name: 'catalog', baseUrl: config.CATALOG_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
   orders: new Upstream({ name: 'orders', baseUrl: config.ORDERS_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS }),
   faultInjectionEnabled: config.FAULT_INJECTION_ENABLED,
+  consoleUrl: config.CONSOLE_URL,
 });
 
 void serve({ app, config, logger, readiness }).catch((error: unknown) => {

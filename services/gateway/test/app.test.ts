@@ -162,3 +162,16 @@ test('an unreachable dependency gives 502', async () => {
   assertProblem(response, 502);
   assert.match(response.body.detail, /catalog is unreachable/);
 });
+
+test("the shop page learns the lab console's address from /api/links (null when there is none)", async () => {
+  assert.deepEqual((await request(app).get('/api/links').expect(200)).body, { console: null });
+  const readiness = new Readiness();
+  const linked = createApp({
+    logger: createLogger({ service: 'gateway', level: 'silent' }),
+    readiness,
+    catalog: new Upstream({ name: 'catalog', baseUrl: 'http://127.0.0.1:1', timeoutMs: 5000 }),
+    orders: new Upstream({ name: 'orders', baseUrl: 'http://127.0.0.1:1', timeoutMs: 5000 }),
+    consoleUrl: 'http://127.0.0.1:8085/',
+  });
+  assert.deepEqual((await request(linked).get('/api/links').expect(200)).body, { console: 'http://127.0.0.1:8085/' });
+});

@@ -10,7 +10,7 @@ import { repoRoot } from './repo.js';
 export type Log = (line: string) => void;
 
 /** The kit's own services, built from services/Dockerfile and tagged with their package version. */
-export const PROJECT_SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
+export const PROJECT_SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker', 'console'] as const;
 export const PROJECT_REPOSITORY = 'qoslab';
 
 /**
@@ -148,7 +148,7 @@ export function streamed(command: string, args: string[], log: Log, env: NodeJS.
 }
 
 /**
- * Builds the five service images from services/Dockerfile. The stages before the last do not depend
+ * Builds the kit's images (the five services and the console) from services/Dockerfile. The stages before the last do not depend
  * on the service, so Docker builds them once and every service shares those layers.
  */
 export async function buildImages(log: Log, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
