@@ -97,7 +97,7 @@ describe('the file', () => {
       const image = service.image as string;
       if (!image.startsWith('qoslab/')) continue;
       const workload = image.slice('qoslab/'.length);
-      assert.ok(SHOP.includes(workload) || workload === 'worker', `${name}: unknown project image ${image}`);
+      assert.ok(SHOP.includes(workload) || workload === 'worker' || workload === 'console', `${name}: unknown project image ${image}`);
       assert.equal(service.build.context, repoRoot);
       assert.equal(service.build.dockerfile, 'services/Dockerfile');
       assert.equal(service.build.args.SERVICE, workload, `${name} builds the wrong service`);
