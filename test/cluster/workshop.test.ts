@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The workshop on a real kubelet: the kit's local single-node cluster (scaffolding/cluster) comes up,
 // the lab command builds and loads the images, deploys the kit (the kind overlay without Grafana,
 // whose image cannot be had here) and runs the calibrated experiment and the attack exercise; every
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Kube, NODE_EGRESS_POLICY, nodeAddresses, probePod, reachScript } from '@qoslab/lab';
 import { waitFor } from '@qoslab/http-kit/testing';
+import { launchChromium, screenshotPath } from '../lib/browser';
 import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
 import { dashboardFiles, promQuery, substituteVariables } from '../lib/promql';
 import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
@@ -238,6 +241,140 @@ describe('the attack exercise', { skip: SKIP }, () => {
   });
 });
 
+const ORDER = { customer: { email: 'ada@example.com' }, items: [{ productId: 'p-001', quantity: 1 }], payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' } } };
+
+async function postOrder(gatewayUrl: string, traceparent: string): Promise<void> {
+  const response = await fetch(`${gatewayUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent }, body: JSON.stringify(ORDER), signal: AbortSignal.timeout(10_000) });
+  assert.equal(response.status, 201, await response.text());
+}
+
+describe('the sampling exercise', { skip: SKIP }, () => {
+  // docs/workshop.md, part 5, as attendees run it: its kubectl commands and its two queries are read
+  // from the doc, so the doc and this test cannot drift apart.
+  const section = (() => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'workshop.md'), 'utf8');
+    return doc.slice(doc.indexOf('## Part 5'), doc.indexOf('## Part 6'));
+  })();
+
+  test('one trace in ten at the gateway: Jaeger and the span metrics keep about a tenth, whole; the SDK metric counts every request; then it is put back', async (t) => {
+    const began = Date.now();
+    const change = /^kubectl (-n shop set env deployment\/gateway OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=([0-9.]+))$/m.exec(section);
+    const restore = /`kubectl (-n shop set env deployment\/gateway OTEL_TRACES_SAMPLER- OTEL_TRACES_SAMPLER_ARG-)`/.exec(section);
+    const [spanRate, httpRate] = section.match(/^sum\(rate\(.*\)\)$/gm) ?? [];
+    if (!change || !restore || !spanRate?.includes('traces_span_metrics_calls_total') || !httpRate?.includes('http_server_request_duration_seconds_count')) {
+      assert.fail('docs/workshop.md part 5 names the change, the way back and the two queries');
+    }
+    const ratio = Number(change[2]);
+    const orders = 200;
+    // Four standard deviations of a binomial count: a false alarm about once in 16 000 runs.
+    const bound = (n: number) => 4 * Math.sqrt(n * ratio * (1 - ratio));
+    const prometheus = await forward('observability', 'svc/prometheus', 9090);
+    const jaeger = await forward('observability', 'svc/jaeger', 16686);
+    const one = async (query: string) => Number((await promQuery(prometheus.url, query))[0]?.value[1] ?? 0);
+    const samplerOf = (pod: Obj) => (pod.spec.containers[0].env as Obj[]).find((e) => e.name === 'OTEL_TRACES_SAMPLER')?.value as string | undefined;
+    // The gateway's one pod once a rollout is over (the old one gone), with the sampler wanted.
+    const rolledOut = async (sampler: string | undefined): Promise<Obj> => {
+      kubectlOk(['-n', 'shop', 'rollout', 'status', 'deployment/gateway', '--timeout=120s']);
+      return waitFor(`one gateway pod with OTEL_TRACES_SAMPLER=${sampler ?? '(unset)'}`, () => {
+        const pods = kubeJson(['-n', 'shop', 'get', 'pods', '-l', 'app.kubernetes.io/name=gateway']).items as Obj[];
+        const ready = (p: Obj) => (p.status?.conditions as Obj[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True');
+        return pods.length === 1 && samplerOf(pods[0]!) === sampler && ready(pods[0]!) ? pods[0] : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 });
+    };
+    let changed = false;
+    try {
+      // Before: every request is sampled, so the two rates agree, up to the two metrics reaching
+      // Prometheus at different moments of the [2m] window (about 50 requests in it: 10 % apart was seen).
+      const before = { spans: await one(spanRate), http: await one(httpRate) };
+      assert.ok(before.http > 0 && Math.abs(before.spans - before.http) / before.http < 0.25, `before the change: span metrics ${before.spans}/s, SDK ${before.http}/s`);
+
+      const rolling = Date.now();
+      kubectlOk(change[1]!.split(' '));
+      changed = true;
+      const pod = (await rolledOut('traceidratio')).metadata.name as string;
+      const changedAt = Date.now();
+      t.diagnostic(`the change rolled out in ${((changedAt - rolling) / 1000).toFixed(0)} s`);
+      const ordersSpans = 'sum(traces_span_metrics_calls_total{service_name="orders",span_kind="SPAN_KIND_SERVER",http_route="/orders",http_request_method="POST"})';
+      const ordersHttp = 'sum(http_server_request_duration_seconds_count{job="orders",http_route="/orders",http_request_method="POST"})';
+      const ordersBefore = { spans: await one(ordersSpans), http: await one(ordersHttp) };
+      // k6's way: every order arrives with a sampled traceparent of its own, which traceidratio ignores.
+      const gateway = await forward('shop', `pod/${pod}`, 8080);
+      const traceIds: string[] = [];
+      try {
+        let next = 0;
+        await Promise.all(Array.from({ length: 4 }, async () => {
+          while (next < orders) {
+            next++;
+            const { traceId, traceparent } = newTraceparent();
+            await postOrder(gateway.url, traceparent);
+            traceIds.push(traceId);
+          }
+        }));
+      } finally {
+        gateway.close();
+      }
+      // The new pod's counters started with it, under the new sampler. The last order is in both 20 s
+      // after it (the SDK exports every 5 s; spans are batched for 5 s, then the span metrics flushed
+      // every 10 s); the shop's own traffic keeps adding to them meanwhile.
+      const route = `k8s_pod_name="${pod}",http_route="/api/orders",http_request_method="POST"`;
+      const read = async () => ({
+        http: await one(`sum(http_server_request_duration_seconds_count{job="gateway",${route}})`),
+        spans: await one(`sum(traces_span_metrics_calls_total{service_name="gateway",span_kind="SPAN_KIND_SERVER",${route}})`),
+        ordersHttp: (await one(ordersHttp)) - ordersBefore.http,
+        ordersSpans: (await one(ordersSpans)) - ordersBefore.spans,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      const counted = await waitFor('the metrics of every order', async () => {
+        const now = await read();
+        return now.http >= orders && now.ordersHttp >= orders ? now : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 2000 });
+      const servedFor = (Date.now() - changedAt) / 1000;
+      const traces: Awaited<ReturnType<typeof getTrace>>[] = [];
+      for (let i = 0; i < traceIds.length; i += 10) traces.push(...(await Promise.all(traceIds.slice(i, i + 10).map((id) => getTrace(jaeger.url, id)))));
+      const kept = traces.filter((trace) => trace !== undefined);
+      const background = counted.http - orders; // the shop's own k6 traffic meanwhile
+      t.diagnostic(`${orders} orders at ratio ${ratio}: ${kept.length} traces in Jaeger (bound ${(orders * ratio).toFixed(0)} ± ${bound(orders).toFixed(1)}); gateway POST /api/orders: SDK ${counted.http}, span metrics ${counted.spans}; orders POST /orders: SDK +${counted.ordersHttp}, span metrics +${counted.ordersSpans}; before: span metrics ${before.spans.toFixed(3)}/s, SDK ${before.http.toFixed(3)}/s`);
+
+      // Jaeger: about one order in ten, and every trace that is there is whole (downstream follows the gateway).
+      assert.ok(Math.abs(kept.length - orders * ratio) <= bound(orders), `${kept.length} of ${orders} traces kept at ratio ${ratio}`);
+      assert.deepEqual(kept.flatMap((trace) => orderTraceProblems(trace!).map((problem) => `${trace!.traceID}: ${problem}`)), [], 'kept traces are whole');
+      // The SDK's HTTP metric counts every request; the span metrics only the sampled ones: exactly ours
+      // that Jaeger has, plus at most the background's.
+      assert.ok(background >= 0 && background < servedFor, `the gateway's SDK metric counted ${counted.http} orders in ${servedFor.toFixed(0)} s, ${orders} of them ours`);
+      assert.ok(counted.spans >= kept.length && counted.spans <= kept.length + background, `span metrics ${counted.spans}, traces kept ${kept.length}, background ${background}`);
+      assert.ok(Math.abs(counted.spans - counted.http * ratio) <= bound(counted.http), `span metrics ${counted.spans} of ${counted.http} requests`);
+      // Downstream, unchanged, follows the gateway's decision: orders' own metric counts every order, its
+      // span metrics about a tenth (ours that Jaeger has among them).
+      assert.ok(counted.ordersHttp >= orders, `orders' SDK metric +${counted.ordersHttp}`);
+      assert.ok(counted.ordersSpans >= kept.length && Math.abs(counted.ordersSpans - counted.ordersHttp * ratio) <= bound(counted.ordersHttp), `orders' span metrics +${counted.ordersSpans} of +${counted.ordersHttp}, traces kept ${kept.length}`);
+      t.diagnostic(`change to settled: ${((Date.now() - changedAt) / 1000).toFixed(0)} s`);
+    } finally {
+      // The way back, as the doc says, even when an assertion failed.
+      if (changed) kubectlOk(restore[1]!.split(' '));
+      prometheus.close();
+    }
+    const template = kubeJson(['-n', 'shop', 'get', 'deployment', 'gateway']).spec.template.spec.containers[0].env as Obj[];
+    assert.deepEqual(template.filter((e) => String(e.name).startsWith('OTEL_TRACES_SAMPLER')), [], 'the sampler variables are gone from the Deployment');
+    const restoring = Date.now();
+    const pod = (await rolledOut(undefined)).metadata.name as string;
+    t.diagnostic(`put back in ${((Date.now() - restoring) / 1000).toFixed(0)} s`);
+    // Sampled again: one order is one whole trace.
+    const gateway = await forward('shop', `pod/${pod}`, 8080);
+    try {
+      const { traceId, traceparent } = newTraceparent();
+      await postOrder(gateway.url, traceparent);
+      await waitFor('the order trace, sampled again', async () => {
+        const trace = await getTrace(jaeger.url, traceId);
+        return trace && orderTraceProblems(trace).length === 0 ? trace : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 });
+    } finally {
+      gateway.close();
+      jaeger.close();
+    }
+    t.diagnostic(`the exercise took ${((Date.now() - began) / 1000).toFixed(0)} s`);
+  });
+});
+
 describe('the calibrated experiment', { skip: SKIP }, () => {
   let runDir: string;
   let report: { rows: Obj[]; findings: Obj };
@@ -309,6 +446,7 @@ describe('the calibrated experiment', { skip: SKIP }, () => {
     const at = windows[0]!.start + 15;
     const { dashboard } = dashboardFiles().find((one) => one.name === 'worker-vitals.json')!;
     const psi = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    let k8sPanels = 0;
     const prometheus = await forward('observability', 'svc/prometheus', 9090);
     try {
       for (const panel of dashboard.panels) {
@@ -320,14 +458,97 @@ describe('the calibrated experiment', { skip: SKIP }, () => {
           }
           // $qos as Grafana fills it (label_values of the workers' classes), not "everything".
           const query = substituteVariables(expr.replaceAll('$qos', QOS_VARIANTS.join('|')));
-          const classes = new Set((await promQuery(prometheus.url, query, at)).map((s) => s.metric.shop_qos_class));
+          const series = await promQuery(prometheus.url, query, at);
+          // The Kubernetes row (k8s_cluster, kubelet_stats) names workers by Deployment, not by class.
+          const classes = new Set(series.map((s) => s.metric.shop_qos_class ?? s.metric.k8s_deployment_name?.replace(/^worker-/, '') ?? s.metric.k8s_node_name));
           assert.ok(classes.size > 0, `${panel.title}: no data at +15 s (${expr})`);
           if (panel.title === 'CPU used (cores)') assert.deepEqual([...classes].sort(), ['besteffort', 'burstable', 'guaranteed'], panel.title);
           if (panel.title === 'Share of CFS periods throttled') assert.ok(classes.has('guaranteed'), panel.title);
+          // Restarts, OOM kills, evictions: a line per worker from the start (0 until something happens).
+          if (/by \(k8s_deployment_name\)/.test(expr)) assert.deepEqual([...classes].sort(), ['besteffort', 'burstable', 'guaranteed'], `${panel.title}: ${expr}`);
+          if (/by \(k8s_node_name\)/.test(expr)) assert.deepEqual([...classes], [kube.node().metadata.name], `${panel.title}: ${expr}`);
+          k8sPanels += /k8s_/.test(expr) ? 1 : 0;
         }
       }
+      assert.ok(k8sPanels >= 7, `the Kubernetes row's ${k8sPanels} expressions were checked`);
     } finally {
       prometheus.close();
+    }
+  });
+
+  test("the live view shows the OOM kill, the eviction and MemoryPressure as they happened (k8s_cluster, on the cluster's Prometheus)", async (t) => {
+    const windows = JSON.parse(readFileSync(join(runDir, 'windows.json'), 'utf8')) as { name: string; start: number; end: number }[];
+    const end = Math.floor(Date.now() / 1000);
+    const range = `${end - Math.floor(windows[0]!.start) + 60}s`;
+    const { dashboard } = dashboardFiles().find((one) => one.name === 'worker-vitals.json')!;
+    const panelExpr = (title: string) => substituteVariables(dashboard.panels.find((p) => p.title === title)!.targets![0]!.expr!.replaceAll('$qos', QOS_VARIANTS.join('|')));
+    const prometheus = await forward('observability', 'svc/prometheus', 9090);
+    const query = (q: string, at = end) => promQuery(prometheus.url, q, at);
+    const value = async (q: string, at = end): Promise<number> => Number((await query(q, at))[0]?.value[1] ?? NaN);
+    const byWorker = async (q: string, at = end) => Object.fromEntries((await query(q, at)).map((s) => [s.metric.k8s_deployment_name!, Number(s.value[1])]));
+    // The first sample at which a selector matched: when the live view first showed it.
+    const firstSeen = (selector: string) => value(`min_over_time(timestamp(${selector})[${range}:1s])`);
+    try {
+      const worker = 'k8s_namespace_name="qos-lab",k8s_container_name="worker"';
+      // The OOM kill: restarts > 0 for the Guaranteed worker, its last termination OOMKilled.
+      const kill = (report.findings.oomKills as Obj[]).find((k) => k.phase === 'oom')!;
+      const restarts = await byWorker(`max by (k8s_deployment_name) (max_over_time(k8s_container_restarts{${worker}}[${range}]))`);
+      assert.ok(restarts['worker-guaranteed']! > 0, `restarts seen: ${JSON.stringify(restarts)}`);
+      const oomSelector = `k8s_container_restarts{${worker},k8s_deployment_name="worker-guaranteed",k8s_container_status_last_terminated_reason="OOMKilled"}`;
+      const oomSeen = await firstSeen(oomSelector);
+      assert.ok(oomSeen - kill.at < 30 && oomSeen >= kill.at - 1, `OOMKilled at ${kill.at}, first in Prometheus at ${oomSeen}`);
+      const oomPanel = await byWorker(panelExpr('Restarts after an OOM kill (last termination: OOMKilled)'), Math.ceil(oomSeen) + 1);
+      assert.ok(oomPanel['worker-guaranteed']! >= 1 && oomPanel['worker-burstable'] === 0, `the OOM-kill panel just after it: ${JSON.stringify(oomPanel)}`);
+      // The eviction: the pod the kubelet evicted has status reason Evicted (1).
+      const evicted = (report.findings.evictions as Obj[]).find((e) => e.kind === 'evicted')!;
+      const reasonSelector = `k8s_pod_status_reason{k8s_namespace_name="qos-lab",k8s_pod_name="${evicted.pod}"}`;
+      assert.equal(await value(`max_over_time((${reasonSelector} == bool 1)[${range}:1s])`), 1, `${evicted.pod}: k8s_pod_status_reason 1 (Evicted) at some time`);
+      const evictedSeen = await firstSeen(`(${reasonSelector} == 1)`);
+      assert.ok(evictedSeen - evicted.at < 30, `evicted at ${evicted.at}, Evicted first in Prometheus at ${evictedSeen}`);
+      const evictedPanel = await byWorker(panelExpr('Pods evicted (status reason Evicted)'), Math.ceil(evictedSeen) + 1);
+      assert.ok(evictedPanel[evicted.variant]! >= 1 && evictedPanel['worker-guaranteed'] === 0, `the eviction panel just after it: ${JSON.stringify(evictedPanel)}`);
+      // MemoryPressure: 1 at some time during the run.
+      const node = kube.node().metadata.name as string;
+      const pressureSelector = `k8s_node_condition_memory_pressure{k8s_node_name="${node}"}`;
+      assert.equal(await value(`max_over_time(${pressureSelector}[${range}])`), 1, 'MemoryPressure was True at some time');
+      const pressureSeen = await firstSeen(`(${pressureSelector} == 1)`);
+      const pressureFirst = report.findings.memoryPressure.first as number;
+      assert.ok(Math.abs(pressureSeen - pressureFirst) < 30, `MemoryPressure True from ${pressureFirst} (lab's 5 s watch), 1 in Prometheus from ${pressureSeen}`);
+      // Allocatable as the node reports it (the pods' budget minus the hard eviction threshold).
+      const allocatable = await value(`max(k8s_node_allocatable_memory_bytes{k8s_node_name="${node}"})`);
+      const [, amount, unit] = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(kube.node().status.allocatable.memory))!;
+      assert.equal(allocatable, Number(amount) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[unit as 'Ki'] ?? 1), 'k8s_node_allocatable_memory_bytes');
+      t.diagnostic(`restarts ${JSON.stringify(restarts)}; OOMKilled +${(oomSeen - kill.at).toFixed(0)} s after the kill; ${evicted.pod} Evicted +${(evictedSeen - evicted.at).toFixed(0)} s after the event; MemoryPressure 1 from ${(pressureSeen - pressureFirst).toFixed(0)} s after the lab saw it`);
+    } finally {
+      prometheus.close();
+    }
+  });
+
+  test("the lab console on the cluster draws every worker panel with data from the run (the workshop's picture)", async (t) => {
+    const psi = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const consoleForward = await forward('observability', 'svc/console', 8085);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1400, height: 900 });
+      await page.goto(`${consoleForward.url}/?dashboard=qoslab-worker-vitals`);
+      await page.waitForFunction(
+        () => document.getElementById('panels')?.dataset.dashboard === 'qoslab-worker-vitals' && ![...document.querySelectorAll<HTMLElement>('.panel')].some((panel) => panel.dataset.state === 'loading'),
+        { timeout: 60_000 },
+      );
+      const states = await page.$$eval('.panel', (all) => all.map((panel) => [panel.querySelector('h3')?.textContent ?? '', (panel as HTMLElement).dataset.state ?? ''] as const));
+      assert.ok(states.length >= 15, `${states.length} panels`);
+      for (const [title, state] of states) {
+        if (!psi && title.includes('PSI')) {
+          t.diagnostic(`${title}: no PSI on cgroup v1, so no data; not checked`);
+          continue;
+        }
+        assert.equal(state, 'data', `${title}: drawn without data`);
+      }
+      await page.screenshot({ path: screenshotPath('console-worker-vitals-cluster'), fullPage: true });
+    } finally {
+      await browser.close();
+      consoleForward.close();
     }
   });
 
@@ -347,7 +568,8 @@ describe('teardown', { skip: SKIP }, () => {
     const down = cluster(['down']);
     assert.equal(down.status, 0, describeRan(down));
     for (const name of ['kubelet', 'kube-apiserver', 'etcd', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy', 'kube-router', 'containerd-shim-runc-v2']) {
-      const pids = spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.trim();
+      // By the command line's program: `pgrep -x` compares the 15-character comm, which cuts longer names.
+      const pids = spawnSync('pgrep', ['-f', `^(\\S*/)?${name}( |$)`], { encoding: 'utf8' }).stdout.trim();
       assert.equal(pids, '', `${name} still runs`);
     }
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');

@@ -41,7 +41,7 @@ function architectureMetrics(): string[] {
   const names: string[] = [];
   for (const row of table.split('\n').filter((line) => line.startsWith('|'))) {
     const last = row.split('|').at(-2)?.trim() ?? '';
-    const name = /^`([a-z_]+?)(_\*)?(\{[^}]*\})?`$/.exec(last);
+    const name = /^`([a-z0-9_]+?)(_\*)?(\{[^}]*\})?`$/.exec(last);
     if (!name) continue;
     if (name[2]) names.push(`${name[1]}_bucket`, `${name[1]}_sum`, `${name[1]}_count`);
     else names.push(name[1]!);

@@ -183,5 +183,6 @@ export async function deploy(kube: Kube, { overlay = DEFAULT_OVERLAY, log }: Dep
   else log('WARNING: could not check NetworkPolicy enforcement (the probe pod did not finish)');
   log(`deployed. Reach the cluster with port-forwards, for example:
   kubectl --context ${kube.context} -n shop port-forward svc/gateway 8080:8080
+  kubectl --context ${kube.context} -n observability port-forward svc/console 8085:8085   (the lab console: traces and dashboards)
   kubectl --context ${kube.context} -n observability port-forward svc/jaeger 16686:16686`);
 }
