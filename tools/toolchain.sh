@@ -61,7 +61,7 @@ explain_once() {
   [[ -e $marker ]] && return 0
   mkdir -p "$CACHE" || die "cannot create the tool cache $CACHE (set QOSLAB_CACHE to a writable directory)"
   cat >&2 <<EOF
-toolchain: first run. The kit runs real third-party programs (the OpenTelemetry Collector, Jaeger, k6,
+toolchain: first run. The kit runs real third-party programs (the OpenTelemetry Collector, k6, Prometheus, Jaeger,
 toolchain: and for the local cluster Kubernetes itself) as local programs. They are compiled from their
 toolchain: Go modules (fetched through the Go module proxy) into
 toolchain:   $CACHE
