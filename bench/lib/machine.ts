@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname } from 'node:path';
 import { toolPath } from '../../tools/lib/toolchain';
+import { type Pinning, PINNING } from './cpus';
 import { versionOf } from './setup';
 
 export interface Machine {
@@ -14,6 +15,8 @@ export interface Machine {
   tools: Record<'wrk' | 'otelcol' | 'jaeger' | 'prometheus', string>;
   /** 1-minute load average when the run started and when it ended: other work on the machine shows here. */
   loadAverage: { before: number; after?: number };
+  /** Which cores the services and the rest ran on; absent when the whole machine was shared. */
+  pinning?: Pinning;
 }
 
 function osName(): string {
@@ -48,5 +51,6 @@ export function describeMachine(wrk: string): Machine {
       prometheus: versionOf(toolPath('prometheus'), ['--version']),
     },
     loadAverage: { before: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
+    ...(PINNING ? { pinning: PINNING } : {}),
   };
 }

@@ -35,7 +35,7 @@ export const FULL: Settings = {
   mode: 'full',
   metricExportIntervalMs: 10_000,
   overhead: {
-    configs: ['curated', 'off', 'no-runtime-node', 'sampled', 'contained', 'contained-large'],
+    configs: ['curated', 'off', 'all', 'no-runtime-node', 'sampled', 'contained', 'contained-large'],
     repetitions: 5,
     connections: 16,
     idleSeconds: 12,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagedProcess, type ProcessSpec } from '../../tools/stack/process';
 import { track } from './cleanup';
+import { pinned } from './cpus';
 import { MemoryCgroups } from './memory-cgroup';
 import { type Ports, SERVICES, type ServiceName, stackSpecs } from '../../tools/stack/stack';
 
@@ -11,7 +12,7 @@ import { type Ports, SERVICES, type ServiceName, stackSpecs } from '../../tools/
  * - curated: the kit's preload, @qoslab/telemetry/register (the curated instrumentation set);
  * - off: the same preload with OTEL_SDK_DISABLED=true, which loads nothing;
  * - all: every default auto-instrumentation, @opentelemetry/auto-instrumentations-node/register;
- * - no-runtime-node, no-pino: the curated set less one instrumentation (see preload/drop-instrumentations.cjs);
+ * - no-runtime-node, no-pino: the curated set less one instrumentation (OTEL_NODE_DISABLED_INSTRUMENTATIONS);
  * - sampled: the curated set keeping 10% of the traces (parent-based trace-id ratio sampler);
  * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
  *   primed by an earlier start;
@@ -39,12 +40,7 @@ export const isContained = (config: string): config is ContainedConfig => (CONTA
 export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-const DROPPED: Partial<Record<TelemetryConfig, string>> = {
-  'no-runtime-node': '@opentelemetry/instrumentation-runtime-node',
-  'no-pino': '@opentelemetry/instrumentation-pino',
-};
-
-const DROP_PRELOAD = join(__dirname, '..', 'preload', 'drop-instrumentations.cjs');
+const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node', 'no-pino': 'pino' };
 
 export interface ShopOptions {
   runDir: string;
@@ -104,15 +100,14 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       break;
     case 'no-runtime-node':
     case 'no-pino':
-      args = ['--require', DROP_PRELOAD, ...base.args];
-      env.BENCH_DROP_INSTRUMENTATIONS = DROPPED[config];
+      env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = DROPPED[config];
       break;
   }
-  return { ...base, name: `${name}-${config}`, args, env };
+  return pinned({ ...base, name: `${name}-${config}`, args, env }, 'services');
 }
 
 export function backendSpec(name: Backend, options: ShopOptions & { dataDir?: string }): ProcessSpec {
-  const spec = stackSpec(name, options);
+  const spec = pinned(stackSpec(name, options), 'others');
   if (name === 'postgres' && options.dataDir) return { ...spec, env: { ...spec.env, PGDATA: options.dataDir } };
   return spec;
 }

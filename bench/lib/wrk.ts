@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { track } from './cleanup';
+import { PINNING } from './cpus';
 
 const WRK_SCRIPTS = join(__dirname, '..', 'wrk');
 
@@ -51,7 +52,8 @@ export function runWrk(wrk: string, run: WrkRun): Promise<WrkResult> {
     ...(run.scriptArgs?.length ? ['--', ...run.scriptArgs] : []),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] = PINNING ? ['taskset', ['--cpu-list', PINNING.others, wrk, ...args]] : [wrk, args];
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const untrack = track(async () => child.kill('SIGKILL'));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));

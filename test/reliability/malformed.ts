@@ -2,7 +2,7 @@
 // generated request is invalid by the contract: bodies are checked against the contract schemas and
 // only kept when they fail them, so any 2xx answer is a defect, not a lucky valid input.
 import { parse as parseQuery } from 'node:querystring';
-import { chargeRequest, createOrder, idempotencyKey, reservationRequest } from '@qoslab/contracts';
+import { chargeRequest, createOrder, idempotencyKey, orderListQuery, reservationRequest } from '@qoslab/contracts';
 import { parseFaultHeader } from '@qoslab/http-kit';
 import fc from 'fast-check';
 import { z } from 'zod';
@@ -27,8 +27,6 @@ export interface RouteFuzz {
 // The worker's and the orders list's request shapes (inline in their apps) with the limits the suites run.
 const cpuJob = z.strictObject({ units: z.number().int().min(1).max(1000) });
 const memoryJob = z.strictObject({ mib: z.number().int().min(1).max(256), holdMs: z.number().int().min(0).max(60_000) });
-const ordersListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
-const gatewayListQuery = z.strictObject({ limit: z.string().regex(/^\d{1,3}$/).optional() });
 
 const BODY_LIMIT = 16 * 1024;
 const HEADER_LIMIT = 16 * 1024;
@@ -337,13 +335,13 @@ export const ROUTES: RouteFuzz[] = [
   { service: 'gateway', route: 'GET /api/products/:id', arbitrary: idRoute('GET', '/api/products', isProductId) },
   { service: 'gateway', route: 'POST /api/orders', arbitrary: ordersPostRoute('/api/orders') },
   { service: 'gateway', route: 'GET /api/orders/:id', arbitrary: idRoute('GET', '/api/orders', isUuid) },
-  { service: 'gateway', route: 'GET /api/orders?limit=', arbitrary: listRoute('/api/orders', gatewayListQuery) },
+  { service: 'gateway', route: 'GET /api/orders?limit=', arbitrary: listRoute('/api/orders', orderListQuery) },
   { service: 'catalog', route: 'GET /products/:id', arbitrary: idRoute('GET', '/products', isProductId) },
   { service: 'catalog', route: 'POST /reservations', arbitrary: bodyRoute('POST', '/reservations', reservationRequest, validReservation) },
   { service: 'catalog', route: 'DELETE /reservations/:id', arbitrary: idRoute('DELETE', '/reservations', isUuid) },
   { service: 'orders', route: 'POST /orders', arbitrary: ordersPostRoute('/orders') },
   { service: 'orders', route: 'GET /orders/:id', arbitrary: idRoute('GET', '/orders', isUuid) },
-  { service: 'orders', route: 'GET /orders?limit=', arbitrary: listRoute('/orders', ordersListQuery) },
+  { service: 'orders', route: 'GET /orders?limit=', arbitrary: listRoute('/orders', orderListQuery) },
   { service: 'payments', route: 'POST /charges', arbitrary: bodyRoute('POST', '/charges', chargeRequest, validCharge) },
   {
     service: 'worker',

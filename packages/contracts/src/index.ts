@@ -45,6 +45,17 @@ export const createOrder = z.strictObject({
   payment: z.strictObject({ card }),
 });
 
+/** How many orders a list returns: the same rule at the gateway and at orders, so neither accepts what the other refuses. */
+export const ORDER_LIST_LIMIT = { min: 1, max: 100, default: 20 } as const;
+export const orderListQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be a whole number from ${ORDER_LIST_LIMIT.min} to ${ORDER_LIST_LIMIT.max}`)
+    .transform(Number)
+    .pipe(z.number().min(ORDER_LIST_LIMIT.min).max(ORDER_LIST_LIMIT.max))
+    .default(ORDER_LIST_LIMIT.default),
+});
+
 export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
 
 export const reservationRequest = z.strictObject({ reservationId: uuid, items: lineItems });

@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '@qoslab/logger';
-import { shutdownTelemetry } from '@qoslab/telemetry';
 import type { CommonConfig } from './config';
 import type { Readiness } from './readiness';
 
@@ -44,6 +43,8 @@ export interface ServeOptions {
   readiness: Readiness;
   /** Closes clients (database pools, ...) after the server has drained. */
   onClose?: Array<() => Promise<void>>;
+  /** Flushes telemetry, last of all (main passes the telemetry package's shutdownTelemetry). */
+  flushTelemetry?: () => Promise<void>;
   /** Called once listening. */
   onListening?: (address: AddressInfo) => void;
 }
@@ -51,15 +52,12 @@ export interface ServeOptions {
 /**
  * Listens, then on SIGTERM or SIGINT: readiness 503, keep serving for SHUTDOWN_DELAY_MS so load
  * balancers notice, stop accepting and drain in-flight requests (at most SHUTDOWN_GRACE_MS), close
- * clients, flush telemetry last, exit.
+ * clients, flush telemetry last, exit. An unhandled promise rejection leaves the process in a state
+ * nobody planned for: it is logged and the same sequence runs, ending with exit status 1.
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const { app, config, logger, readiness } = options;
   const server = createHttpServer(app);
-
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: reason }, 'unhandled promise rejection');
-  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,9 +72,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
   options.onListening?.(address);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, failed = false) => {
     if (stopping) return;
     stopping = true;
+    process.off('unhandledRejection', onRejection);
     const started = Date.now();
     logger.info({ signal }, 'shutting down: readiness now fails');
     readiness.markDraining();
@@ -92,7 +91,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     });
     clearTimeout(forced);
 
-    let exitCode = 0;
+    let exitCode = failed ? 1 : 0;
     for (const close of options.onClose ?? []) {
       try {
         await close();
@@ -105,7 +104,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     // Telemetry the Collector cannot take (unreachable, or not answering) is lost; that must not keep
     // the process from exiting.
     const flushed = await Promise.race([
-      shutdownTelemetry().then(
+      (options.flushTelemetry?.() ?? Promise.resolve()).then(
         () => true,
         (error: unknown) => (logger.warn({ err: error }, 'telemetry could not be flushed'), true),
       ),
@@ -115,6 +114,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
     logger.flush();
     process.exit(exitCode);
   };
+  const onRejection = (reason: unknown) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection: shutting down');
+    void stop('unhandledRejection', true);
+  };
+  process.on('unhandledRejection', onRejection);
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   return server;

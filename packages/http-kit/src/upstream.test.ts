@@ -22,6 +22,10 @@ before(async () => {
       return res.end(JSON.stringify({ type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'no stock' }));
     }
     if (req.url === '/html') return res.end('<html>');
+    // Chunked (no content-length), over the limit, and never finished: only a reader that counts as it goes stops.
+    if (req.url === '/endless') return res.setHeader('content-type', 'application/json'), res.write('['), res.write('0,'.repeat(600_000));
+    // Chunked, under the limit in UTF-16 units, over it in bytes (three bytes each).
+    if (req.url === '/wide') return res.setHeader('content-type', 'application/json'), res.write(JSON.stringify('€'.repeat(400_000))), res.end();
     res.statusCode = 404;
     res.end();
   });
@@ -65,6 +69,14 @@ test('a 4xx problem is passed on unchanged', async () => {
 
 test('a 2xx body that is not JSON is a 502', async () => {
   await assert.rejects(upstream().request('/html'), UpstreamError);
+});
+
+test('a chunked body over the limit is refused as it arrives, not after it ends', async () => {
+  await assert.rejects(upstream().request('/endless'), (error) => error instanceof UpstreamError && /too large/.test(error.message));
+});
+
+test('the limit counts bytes, not characters', async () => {
+  await assert.rejects(upstream().request('/wide'), (error) => error instanceof UpstreamError && /too large/.test(error.message));
 });
 
 test('forwards the fault injection header of the current request', async () => {

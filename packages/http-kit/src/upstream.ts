@@ -85,12 +85,26 @@ export class Upstream {
   }
 }
 
+/** Reads the body, counting bytes as they arrive: a body over the limit is refused without waiting for its end. */
 async function readBounded(response: Response): Promise<string> {
   const length = Number(response.headers.get('content-length') ?? '0');
-  if (length > MAX_RESPONSE_BYTES) throw new Error(`response of ${length} bytes is too large`);
-  const text = await response.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw new Error('response is too large');
-  return text;
+  if (length > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw new Error(`response of ${length} bytes is too large`);
+  }
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = '';
+  for await (const chunk of response.body) {
+    bytes += chunk.byteLength;
+    if (bytes > MAX_RESPONSE_BYTES) {
+      // Leaving the loop cancels the body and releases the connection.
+      throw new Error(`response is too large (over ${MAX_RESPONSE_BYTES} bytes)`);
+    }
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function parseJson(text: string): unknown {

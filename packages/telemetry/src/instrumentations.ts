@@ -1,34 +1,78 @@
 import type { IncomingMessage } from 'node:http';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { diag } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 
-export const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 function isProbe(request: IncomingMessage): boolean {
   const path = request.url?.split('?', 1)[0];
   return path !== undefined && PROBE_PATHS.has(path);
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- each package is loaded only when enabled: start-up time */
+const CURATED = {
+  http: () => {
+    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+    return new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe });
+  },
+  express: () => {
+    const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+    // Only http.route is wanted from Express: a span per middleware, router and handler would triple
+    // the span count, and handlers would see their own span instead of the server span as active.
+    return new ExpressInstrumentation({
+      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
+    });
+  },
+  undici: () => {
+    const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+    return new UndiciInstrumentation();
+  },
+  pg: () => {
+    const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+    return new PgInstrumentation({ ignoreConnectSpans: true });
+  },
+  pino: () => {
+    const { PinoInstrumentation } = require('@opentelemetry/instrumentation-pino') as typeof import('@opentelemetry/instrumentation-pino');
+    // Logs are not exported over OTLP; the instrumentation only adds trace_id/span_id to log lines.
+    return new PinoInstrumentation({ disableLogSending: true });
+  },
+  'runtime-node': () => {
+    const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node') as typeof import('@opentelemetry/instrumentation-runtime-node');
+    return new RuntimeNodeInstrumentation();
+  },
+} satisfies Record<string, () => Instrumentation>;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export type CuratedInstrumentation = keyof typeof CURATED;
+export const CURATED_INSTRUMENTATIONS = Object.keys(CURATED) as CuratedInstrumentation[];
+
+type Env = Record<string, string | undefined>;
+
+function names(env: Env, variable: string): CuratedInstrumentation[] | undefined {
+  const value = env[variable]?.trim();
+  if (!value) return undefined;
+  const listed = value.split(',').map((name) => name.trim().replace(/^@opentelemetry\/instrumentation-/, '')).filter(Boolean);
+  const unknown = listed.filter((name) => !(name in CURATED));
+  if (unknown.length > 0) diag.warn(`${variable}: ${unknown.join(', ')} not in the kit's set (${CURATED_INSTRUMENTATIONS.join(', ')}); ignored`);
+  return listed.filter((name): name is CuratedInstrumentation => name in CURATED);
+}
+
+/**
+ * Which of the curated instrumentations to enable, by the variables that
+ * @opentelemetry/auto-instrumentations-node reads: OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these),
+ * then OTEL_NODE_DISABLED_INSTRUMENTATIONS (all but these), names without the
+ * `@opentelemetry/instrumentation-` prefix.
+ */
+export function selectedInstrumentations(env: Env = process.env): CuratedInstrumentation[] {
+  const enabled = new Set(names(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? CURATED_INSTRUMENTATIONS);
+  for (const name of names(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []) enabled.delete(name);
+  return CURATED_INSTRUMENTATIONS.filter((name) => enabled.has(name));
+}
+
 /**
  * The curated set: what the shop's traces and metrics need, nothing else (each instrumentation loaded
  * costs start-up time; see docs/performance.md).
  */
-export function curatedInstrumentations() {
-  return [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe }),
-    // Only http.route is wanted from Express: a span per middleware, router and handler would triple
-    // the span count, and handlers would see their own span instead of the server span as active.
-    new ExpressInstrumentation({
-      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
-    }),
-    new UndiciInstrumentation(),
-    new PgInstrumentation({ ignoreConnectSpans: true }),
-    // Logs are not exported over OTLP; the instrumentation only adds trace_id/span_id to log lines.
-    new PinoInstrumentation({ disableLogSending: true }),
-    new RuntimeNodeInstrumentation(),
-  ];
+export function curatedInstrumentations(env: Env = process.env): Instrumentation[] {
+  return selectedInstrumentations(env).map((name) => CURATED[name]());
 }

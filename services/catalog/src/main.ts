@@ -1,5 +1,6 @@
 import { loadConfigOrExit, Readiness, serve } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
 import { createApp } from './app';
 import { configSchema } from './config';
 import { ProductCache } from './product-cache';
@@ -21,7 +22,7 @@ const app = createApp({
   faultInjectionEnabled: config.FAULT_INJECTION_ENABLED,
 });
 
-void serve({ app, config, logger, readiness }).catch((error: unknown) => {
+void serve({ app, config, logger, readiness, flushTelemetry: shutdownTelemetry }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

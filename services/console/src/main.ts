@@ -1,5 +1,6 @@
 import { loadConfigOrExit, Readiness, serve, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
 import { createApp } from './app';
 import { configSchema } from './config';
 import { loadDashboards } from './dashboards';
@@ -18,7 +19,7 @@ const app = createApp({
   links: { jaegerUi: config.JAEGER_UI_URL, grafana: config.GRAFANA_URL },
 });
 
-void serve({ app, config, logger, readiness }).catch((error: unknown) => {
+void serve({ app, config, logger, readiness, flushTelemetry: shutdownTelemetry }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Order, Product } from '@qoslab/contracts';
-import { idempotencyKey, productId, uuid } from '@qoslab/contracts';
+import { idempotencyKey, orderListQuery, productId, uuid } from '@qoslab/contracts';
 import { createServiceApp, parseRequest, type Readiness, type Upstream } from '@qoslab/http-kit';
 import type { Logger } from '@qoslab/logger';
 import express, { type Express } from 'express';
@@ -17,7 +17,6 @@ export interface GatewayDeps {
 }
 
 const PUBLIC_DIR = join(__dirname, '..', 'public');
-const listQuery = z.strictObject({ limit: z.string().regex(/^\d{1,3}$/).optional() });
 
 /** The public API and the shop page. Validation of order bodies is the orders service's job. */
 export function createApp({ logger, readiness, catalog, orders, faultInjectionEnabled, consoleUrl }: GatewayDeps): Express {
@@ -46,8 +45,8 @@ export function createApp({ logger, readiness, catalog, orders, faultInjectionEn
     });
 
     app.get('/api/orders', async (req, res) => {
-      const { limit } = parseRequest(listQuery, req.query, 'query');
-      const { body } = await orders.request<{ orders: Order[] }>(`/orders${limit ? `?limit=${limit}` : ''}`);
+      const { limit } = parseRequest(orderListQuery, req.query, 'query');
+      const { body } = await orders.request<{ orders: Order[] }>(`/orders?limit=${limit}`);
       res.json(body);
     });
 

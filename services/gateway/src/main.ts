@@ -1,5 +1,6 @@
 import { loadConfigOrExit, Readiness, serve, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
 import { createApp } from './app';
 import { configSchema } from './config';
 
@@ -15,7 +16,7 @@ const app = createApp({
   consoleUrl: config.CONSOLE_URL,
 });
 
-void serve({ app, config, logger, readiness }).catch((error: unknown) => {
+void serve({ app, config, logger, readiness, flushTelemetry: shutdownTelemetry }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

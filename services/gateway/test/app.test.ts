@@ -134,6 +134,9 @@ test('GET /api/orders/:id fans out to orders and catalog', async () => {
 test('GET /api/orders passes a valid limit and rejects others', async () => {
   assert.equal((await request(app).get('/api/orders?limit=5')).body.limit, '5');
   assertProblem(await request(app).get('/api/orders?limit=-1'), 400);
+  // Refused at the gateway by the rule orders applies, not passed through for orders to refuse.
+  for (const limit of ['0', '101', '999']) assertProblem(await request(app).get(`/api/orders?limit=${limit}`), 400);
+  assert.equal((await request(app).get('/api/orders')).body.limit, '20');
   assertProblem(await request(app).get('/api/orders?debug=1'), 400);
 });
 

@@ -1,4 +1,4 @@
-import { createOrder, idempotencyKey, uuid } from '@qoslab/contracts';
+import { createOrder, idempotencyKey, orderListQuery, uuid } from '@qoslab/contracts';
 import { createServiceApp, NotFoundError, parseRequest, type Readiness } from '@qoslab/http-kit';
 import type { Logger } from '@qoslab/logger';
 import type { Express } from 'express';
@@ -13,7 +13,6 @@ export interface OrdersDeps {
 }
 
 const headers = z.object({ 'idempotency-key': idempotencyKey.optional() });
-const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export function createApp({ logger, readiness, orders, faultInjectionEnabled }: OrdersDeps): Express {
   return createServiceApp({ service: 'orders', logger, readiness, faultInjectionEnabled }, (app) => {
@@ -33,7 +32,7 @@ export function createApp({ logger, readiness, orders, faultInjectionEnabled }: 
     });
 
     app.get('/orders', async (req, res) => {
-      const { limit } = parseRequest(listQuery, req.query, 'query');
+      const { limit } = parseRequest(orderListQuery, req.query, 'query');
       res.json({ orders: await orders.list(limit) });
     });
   });

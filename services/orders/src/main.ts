@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { startEmbeddedPostgres } from '@qoslab/embedded-postgres';
 import { loadConfigOrExit, Readiness, serve, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
 import { createApp } from './app';
 import { configSchema } from './config';
 import { createPool } from './database';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     logger,
     readiness,
     onClose: [() => pool.end(), ...(embedded ? [() => embedded.stop()] : [])],
+    flushTelemetry: shutdownTelemetry,
   });
 }
 

@@ -1,5 +1,6 @@
 import { loadConfigOrExit, Readiness, serve } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
+import { shutdownTelemetry } from '@qoslab/telemetry';
 import { createApp } from './app';
 import { configSchema } from './config';
 import { type JobLimits, JobRunner } from './jobs';
@@ -16,7 +17,7 @@ const limits: JobLimits = {
 const runner = new JobRunner(limits);
 const app = createApp({ logger, readiness, runner, limits, faultInjectionEnabled: config.FAULT_INJECTION_ENABLED });
 
-void serve({ app, config, logger, readiness, onClose: [() => runner.close()] }).catch((error: unknown) => {
+void serve({ app, config, logger, readiness, onClose: [() => runner.close()], flushTelemetry: shutdownTelemetry }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

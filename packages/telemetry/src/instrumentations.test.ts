@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CURATED_INSTRUMENTATIONS, curatedInstrumentations, selectedInstrumentations } from './instrumentations';
+
+test('every curated instrumentation is enabled unless a variable says otherwise', () => {
+  assert.deepEqual(selectedInstrumentations({}), CURATED_INSTRUMENTATIONS);
+  assert.deepEqual(
+    curatedInstrumentations({}).map((instrumentation) => instrumentation.instrumentationName),
+    CURATED_INSTRUMENTATIONS.map((name) => `@opentelemetry/instrumentation-${name}`),
+  );
+});
+
+test('OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves instrumentations out, with or without the package prefix', () => {
+  assert.deepEqual(
+    selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime-node, @opentelemetry/instrumentation-pino' }),
+    ['http', 'express', 'undici', 'pg'],
+  );
+});
+
+test('OTEL_NODE_ENABLED_INSTRUMENTATIONS keeps only those, then the disabled list applies', () => {
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http,express', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express' }), ['http', 'pg']);
+});
+
+test('names outside the curated set are ignored, not fatal', () => {
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fs,dns' }), CURATED_INSTRUMENTATIONS);
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'fs' }), []);
+});
