@@ -55,6 +55,20 @@ export class ConflictError extends HttpError {
   }
 }
 
+/** The request is well-formed but cannot be carried out as asked (422), with the problem type saying why. */
+export class UnprocessableError extends HttpError {
+  constructor(detail: string, problemType: string) {
+    super(422, 'Unprocessable content', detail, problemType);
+  }
+}
+
+/** The card was declined (402): payments raises it, orders passes it on and records the order as declined. */
+export class PaymentDeclinedError extends HttpError {
+  constructor(orderId: string) {
+    super(402, 'Payment declined', `the card was declined for order ${orderId}`, '/problems/payment-declined');
+  }
+}
+
 export class ServiceUnavailableError extends HttpError {
   constructor(detail: string) {
     super(503, 'Service unavailable', detail, '/problems/unavailable');

@@ -5,9 +5,11 @@ export {
   type FieldIssue,
   HttpError,
   NotFoundError,
+  PaymentDeclinedError,
   type ProblemDetails,
   ServiceUnavailableError,
   UpstreamError,
+  UnprocessableError,
   UpstreamTimeoutError,
   ValidationError,
 } from './errors';

@@ -11,7 +11,7 @@ export interface LoggerConfig {
 }
 
 /** Paths never written to logs, wherever a request or error object puts them. */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

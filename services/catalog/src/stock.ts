@@ -1,5 +1,5 @@
 import { metrics } from '@opentelemetry/api';
-import { ConflictError, HttpError, NotFoundError } from '@qoslab/http-kit';
+import { ConflictError, NotFoundError, UnprocessableError } from '@qoslab/http-kit';
 import type { LineItem, Reservation } from '@qoslab/contracts';
 import type { ProductInfo } from './products';
 
@@ -36,13 +36,13 @@ export class StockLedger {
     const existing = this.reservations.get(reservationId);
     if (existing) {
       if (!sameItems(existing.items, items)) {
-        throw new HttpError(422, 'Unprocessable content', `reservation ${reservationId} exists with other items`, '/problems/reservation-mismatch');
+        throw new UnprocessableError(`reservation ${reservationId} exists with other items`, '/problems/reservation-mismatch');
       }
       return { reservation: existing, created: false };
     }
     const unknown = items.filter((item) => !products.has(item.productId) || !this.available.has(item.productId));
     if (unknown.length > 0) {
-      throw new HttpError(422, 'Unprocessable content', `unknown product: ${unknown.map((item) => item.productId).join(', ')}`, '/problems/unknown-product');
+      throw new UnprocessableError(`unknown product: ${unknown.map((item) => item.productId).join(', ')}`, '/problems/unknown-product');
     }
     const short = items.filter((item) => (this.available.get(item.productId) ?? 0) < item.quantity);
     if (short.length > 0) {

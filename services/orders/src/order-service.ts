@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { metrics, trace } from '@opentelemetry/api';
 import type { Charge, CreateOrder, Order, Reservation } from '@qoslab/contracts';
-import { ConflictError, HttpError, type Upstream } from '@qoslab/http-kit';
+import { ConflictError, HttpError, PaymentDeclinedError, UnprocessableError, type Upstream } from '@qoslab/http-kit';
 import type { Logger } from '@qoslab/logger';
 import type { OrderRepository, StoredOrder } from './repository';
 
@@ -78,7 +78,7 @@ export class OrderService {
     const span = trace.getActiveSpan();
     if (existing.requestHash !== hash) {
       span?.addEvent('shop.security.idempotency_key_reuse', { 'shop.order.id': existing.id });
-      throw new HttpError(422, 'Unprocessable content', 'this Idempotency-Key was used for a different order', '/problems/idempotency-key-reuse');
+      throw new UnprocessableError('this Idempotency-Key was used for a different order', '/problems/idempotency-key-reuse');
     }
     span?.setAttribute('shop.order.id', existing.id);
     switch (existing.status) {
@@ -86,7 +86,7 @@ export class OrderService {
         placed.add(1, { 'shop.order.status': 'replayed' });
         return { order: publicOrder(existing), replayed: true };
       case 'payment_declined':
-        throw new HttpError(402, 'Payment declined', `the card was declined for order ${existing.id}`, '/problems/payment-declined');
+        throw new PaymentDeclinedError(existing.id);
       case 'pending':
         if (Date.now() - existing.updatedAt.getTime() < ABANDONED_AFTER_MS) {
           throw new ConflictError('an order with this Idempotency-Key is being placed right now; retry shortly', '/problems/order-in-progress');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { metrics } from '@opentelemetry/api';
 import type { Charge, ChargeRequest } from '@qoslab/contracts';
-import { HttpError } from '@qoslab/http-kit';
+import { PaymentDeclinedError } from '@qoslab/http-kit';
 
 /** Cards that the simulated provider always declines, as test card numbers do at real providers. */
 export const DECLINED_CARDS = new Set(['4000000000000002']);
@@ -12,12 +12,6 @@ const duration = metrics.getMeter('@qoslab/payments').createHistogram('shop.paym
   unit: 's',
   advice: { explicitBucketBoundaries: [0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5] },
 });
-
-export class PaymentDeclinedError extends HttpError {
-  constructor(orderId: string) {
-    super(402, 'Payment declined', `the card was declined for order ${orderId}`, '/problems/payment-declined');
-  }
-}
 
 export interface ProviderOptions {
   latencyMs: number;

@@ -222,7 +222,7 @@ function podLevelSet(list: ResourceList | undefined): boolean {
   return false;
 }
 
-export const isPodLevelResourcesSet = (pod: PodInput): boolean =>
+const isPodLevelResourcesSet = (pod: PodInput): boolean =>
   podLevelSet(pod.resources?.requests) || podLevelSet(pod.resources?.limits);
 
 /** types.IsNodeCriticalPod for pods from the API: the Priority admission plugin gives

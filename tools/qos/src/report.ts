@@ -26,8 +26,8 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-export const WORKER_NAME = 'worker';
-export const VARIANT_LABEL = 'qoslab.dev/variant';
+const WORKER_NAME = 'worker';
+const VARIANT_LABEL = 'qoslab.dev/variant';
 
 export interface TraceLink {
   traceId: string;
