@@ -175,7 +175,7 @@ function markdown(results: Results, resultsPath: string): string {
         [
           'CPU pinning',
           machine.pinning
-            ? `the services on core ${machine.pinning.services}; the Collector, Jaeger, Prometheus, PostgreSQL and wrk on cores ${machine.pinning.others} (taskset): telemetry's cost is the cost inside the services`
+            ? `the services on core ${machine.pinning.services}; the Collector, Jaeger, Prometheus, PostgreSQL and wrk on ${machine.pinning.others === '1' ? 'core' : 'cores'} ${machine.pinning.others} (taskset): telemetry's cost is the cost inside the services`
             : 'none: every program shared the whole machine, so the cost includes CPU the backends took from the services',
         ],
         ['run', `${results.startedAt} to ${results.finishedAt} (${Math.round(results.durationSeconds / 60)} min)`],
