@@ -21,8 +21,12 @@ function detect(): Pinning | undefined {
 
 export const PINNING = detect();
 
-/** The spec started by taskset on the given side's cores (taskset execs the program: same pid). */
+/** The command line that runs a program on the given side's cores (taskset execs it: same pid). */
+export function pinnedCommand(command: string, args: string[], side: keyof Pinning): [string, string[]] {
+  return PINNING ? ['taskset', ['--cpu-list', PINNING[side], command, ...args]] : [command, args];
+}
+
 export function pinned(spec: ProcessSpec, side: keyof Pinning): ProcessSpec {
-  if (!PINNING) return spec;
-  return { ...spec, command: 'taskset', args: ['--cpu-list', PINNING[side], spec.command, ...spec.args] };
+  const [command, args] = pinnedCommand(spec.command, spec.args, side);
+  return { ...spec, command, args };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { track } from './cleanup';
-import { PINNING } from './cpus';
+import { pinnedCommand } from './cpus';
 
 const WRK_SCRIPTS = join(__dirname, '..', 'wrk');
 
@@ -52,7 +52,7 @@ export function runWrk(wrk: string, run: WrkRun): Promise<WrkResult> {
     ...(run.scriptArgs?.length ? ['--', ...run.scriptArgs] : []),
   ];
   return new Promise((resolve, reject) => {
-    const [command, argv] = PINNING ? ['taskset', ['--cpu-list', PINNING.others, wrk, ...args]] : [wrk, args];
+    const [command, argv] = pinnedCommand(wrk, args, 'others');
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const untrack = track(async () => child.kill('SIGKILL'));
     let out = '';
