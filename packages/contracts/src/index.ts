@@ -46,7 +46,7 @@ export const createOrder = z.strictObject({
 });
 
 /** How many orders a list returns: the same rule at the gateway and at orders, so neither accepts what the other refuses. */
-export const ORDER_LIST_LIMIT = { min: 1, max: 100, default: 20 } as const;
+const ORDER_LIST_LIMIT = { min: 1, max: 100, default: 20 } as const;
 export const orderListQuery = z.strictObject({
   limit: z
     .string()
