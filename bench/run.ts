@@ -23,6 +23,7 @@ import { freePorts } from '../tools/stack/stack';
 import { backendSpec } from './lib/shop';
 import { runCollector } from './phases/collector';
 import { runOverhead } from './phases/overhead';
+import { runProfile } from './phases/profile';
 import { runStartup } from './phases/startup';
 import { writeReport } from './report';
 
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
 
   const startup = await runStartup(context);
   const overhead = await runOverhead(context);
+  const profile = await runProfile(context);
   const collector = await runCollector(context);
 
   for (const managed of [...backends.values()].reverse()) await managed.stop();
@@ -106,6 +108,7 @@ async function main(): Promise<void> {
     settings,
     overhead,
     startup,
+    profile,
     collector,
     goals: evaluateGoals({ overhead, startup, settings }),
     sizing: sizing({ overhead, collector, settings }),

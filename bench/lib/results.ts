@@ -1,3 +1,4 @@
+import type { ProfileSummary } from './cpu-profile';
 import type { Machine } from './machine';
 import type { Settings } from './settings';
 import type { Spread } from './stats';
@@ -47,6 +48,14 @@ export interface OverheadResults {
   baseline: string;
   telemetry: string;
   endpoints: Record<Endpoint, { byConfig: Record<string, EndpointFigures>; ratiosToBaseline: Record<string, Ratios> }>;
+  /** The two-hop Express chain (bench/chain) in the same repetitions; the baseline's GET against it. */
+  chain: {
+    products: EndpointFigures;
+    /** The baseline's throughput over the chain's, repetition by repetition. */
+    baselineOverChain: Spread;
+    /** The baseline's p99 over its own p50, per repetition. */
+    baselineP99OverP50: Spread;
+  };
   /** Per configuration, per program (services, and the Collector, Jaeger, Prometheus, PostgreSQL). */
   cpu: Record<string, Record<string, CpuFigures>>;
   memory: Record<string, Record<string, MemoryFigures>>;
@@ -64,6 +73,13 @@ export interface StartupResults {
   ratiosToBaseline: Record<string, Record<string, Spread>>;
   /** Milliseconds from spawn to exit: bare node, node with the register preload, node loading only sdk-node. */
   preload: Record<'bareNode' | 'register' | 'sdkNodeLoad', Spread>;
+}
+
+export interface ProfileResults {
+  /** How long the profiled load ran (after the warm-up). */
+  seconds: number;
+  /** Per configuration (off, curated), per profiled service. */
+  byConfig: Record<string, Record<string, ProfileSummary>>;
 }
 
 export interface CollectorStep {
@@ -131,6 +147,7 @@ export interface Results {
   settings: Settings;
   overhead: OverheadResults;
   startup: StartupResults;
+  profile: ProfileResults;
   collector: CollectorResults;
   goals: Goal[];
   sizing: { designRate: { productsPerSecond: number; ordersPerSecond: number }; rows: SizingRow[] };

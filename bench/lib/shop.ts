@@ -49,6 +49,8 @@ export interface ShopOptions {
   ports: Ports;
   /** The memory limit of each service in the contained configurations. */
   containedLimitsMiB?: Record<ContainedConfig, number>;
+  /** Node flags put before the service's own arguments (the profile phase's --cpu-prof). */
+  nodeFlags?: Partial<Record<ServiceName, string[]>>;
 }
 
 /** The images' NODE_OPTIONS size V8's heap from the container's memory limit with this flag. */
@@ -103,7 +105,7 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = DROPPED[config];
       break;
   }
-  return pinned({ ...base, name: `${name}-${config}`, args, env }, 'services');
+  return pinned({ ...base, name: `${name}-${config}`, args: [...(options.nodeFlags?.[name] ?? []), ...args], env }, 'services');
 }
 
 export function backendSpec(name: Backend, options: ShopOptions & { dataDir?: string }): ProcessSpec {

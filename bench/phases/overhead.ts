@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICES } from '../../tools/stack/stack';
+import { Chain } from '../lib/chain';
 import { backendPids, type Context, shopOptions } from '../lib/context';
 import { memoryCgroupsUnavailable } from '../lib/memory-cgroup';
 import { cpuWindow, readRss, RssSampler } from '../lib/proc';
@@ -16,6 +17,9 @@ const LOADS = {
   products: { script: 'products.lua', path: '/api/products' },
   orders: { script: 'orders.lua', path: '/api/orders' },
 } as const;
+
+/** The two-hop Express chain's turn in each repetition, among the configurations. */
+const CHAIN = 'chain';
 
 /** Configurations whose services export the runtime metrics the heap figures come from. */
 const HEAP_CONFIGS = new Set(['curated']);
@@ -101,6 +105,22 @@ async function measureOnce(context: Context, config: string, label: string): Pro
   }
 }
 
+/** GET /api/products of the two-hop chain, with the same warm-up, load and connections as the shop's. */
+async function measureChain(context: Context, label: string): Promise<WrkResult> {
+  const o = context.settings.overhead;
+  const chain = await Chain.start(label, context.logDir);
+  try {
+    const load = (seconds: number) => runWrk(context.wrk, { url: chain.url, script: LOADS.products.script, connections: o.connections, durationSeconds: seconds });
+    await load(o.warmupSeconds);
+    const result = await load(o.measureSeconds);
+    checkErrors(`the two-hop chain (${label})`, result);
+    context.log(`  ${label.padEnd(22)} products ${result.throughput.toFixed(0)}/s p99 ${result.latencyMs.p99.toFixed(1)} ms`);
+    return result;
+  } finally {
+    await chain.stop();
+  }
+}
+
 /**
  * The idle heap is the runtime metrics' first export after readiness; on a slow start it may come after
  * the idle period, so the load waits for it (the idle CPU and RSS are already taken).
@@ -148,6 +168,16 @@ async function heapFigures(prometheus: string, samples: Sample[]): Promise<Map<s
   return out;
 }
 
+function figures(results: WrkResult[]): EndpointFigures {
+  return {
+    throughput: spread(results.map((r) => r.throughput), 1),
+    p50Ms: spread(results.map((r) => r.latencyMs.p50), 2),
+    p99Ms: spread(results.map((r) => r.latencyMs.p99), 2),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+  };
+}
+
 export async function runOverhead(context: Context): Promise<OverheadResults> {
   const skipped: Record<string, string> = {};
   const unavailable = memoryCgroupsUnavailable();
@@ -159,12 +189,18 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
   const o = { ...context.settings.overhead, configs: context.settings.overhead.configs.filter((config) => !(config in skipped)) };
   const [telemetry, baseline] = o.configs as [string, string, ...string[]];
   const samples = new Map<string, Sample[]>(o.configs.map((config) => [config, []]));
+  const chain: WrkResult[] = [];
   for (let rep = 1; rep <= o.repetitions; rep++) {
     context.log(`overhead: repetition ${rep} of ${o.repetitions}`);
     // Alternate which configuration goes first, so neither always follows the other.
-    const order = rep % 2 === 1 ? o.configs : [...o.configs].reverse();
+    const sequence = [...o.configs, CHAIN];
+    const order = rep % 2 === 1 ? sequence : [...sequence].reverse();
     for (const config of order) {
       if (config in skipped) continue;
+      if (config === CHAIN) {
+        chain.push(await measureChain(context, `r${rep}-${CHAIN}`));
+        continue;
+      }
       try {
         samples.get(config)?.push(await measureOnce(context, config, `r${rep}-${config}`));
       } catch (error) {
@@ -185,13 +221,7 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
     const ratiosToBaseline: OverheadResults['endpoints'][Endpoint]['ratiosToBaseline'] = {};
     const series = (config: string, pick: (result: WrkResult) => number) => of(config).map((sample) => pick(sample.wrk[endpoint]));
     for (const config of o.configs) {
-      byConfig[config] = {
-        throughput: spread(series(config, (r) => r.throughput), 1),
-        p50Ms: spread(series(config, (r) => r.latencyMs.p50), 2),
-        p99Ms: spread(series(config, (r) => r.latencyMs.p99), 2),
-        errors: series(config, (r) => r.errors).reduce((a, b) => a + b, 0),
-        requests: series(config, (r) => r.requests).reduce((a, b) => a + b, 0),
-      };
+      byConfig[config] = figures(of(config).map((sample) => sample.wrk[endpoint]));
       if (config === baseline) continue;
       ratiosToBaseline[config] = {
         throughput: spread(pairedRatios(series(config, (r) => r.throughput), series(baseline, (r) => r.throughput))),
@@ -201,6 +231,12 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
     }
     endpoints[endpoint] = { byConfig, ratiosToBaseline };
   }
+  const baselineProducts = of(baseline).map((sample) => sample.wrk.products);
+  const chainFigures: OverheadResults['chain'] = {
+    products: figures(chain),
+    baselineOverChain: spread(pairedRatios(baselineProducts.map((r) => r.throughput), chain.map((r) => r.throughput))),
+    baselineP99OverP50: spread(baselineProducts.map((r) => r.latencyMs.p99 / r.latencyMs.p50)),
+  };
 
   const cpu: OverheadResults['cpu'] = {};
   const memory: OverheadResults['memory'] = {};
@@ -239,5 +275,5 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
     }
     workerThroughput[config] = spread(list.map((sample) => sample.wrk.worker.throughput), 1);
   }
-  return { baseline, telemetry, endpoints, cpu, memory, workerThroughput, skipped };
+  return { baseline, telemetry, endpoints, chain: chainFigures, cpu, memory, workerThroughput, skipped };
 }

@@ -76,6 +76,31 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
     }
   });
 
+  test('the two-hop Express chain ran in every repetition, beside the baseline it is compared with', () => {
+    const { chain } = results.overhead;
+    assertSpread(chain.products.throughput, 'chain throughput');
+    assertSpread(chain.products.p99Ms, 'chain p99');
+    assert.equal(chain.products.throughput.n, results.settings.overhead.repetitions);
+    assert.ok(chain.products.requests > 0 && chain.products.errors <= chain.products.requests * 0.01, `chain: ${chain.products.errors} of ${chain.products.requests} failed`);
+    assertSpread(chain.baselineOverChain, 'baseline over chain');
+    assertSpread(chain.baselineP99OverP50, 'baseline p99 over p50');
+    assert.ok(chain.baselineP99OverP50.min >= 1, 'a p99 below its p50');
+  });
+
+  test('CPU profiles of the gateway and the catalog, telemetry off and on, name the instrumentations', () => {
+    for (const config of ['off', 'curated']) {
+      for (const service of ['gateway', 'catalog']) {
+        const summary = results.profile.byConfig[config]?.[service];
+        assert.ok(summary, `no profile of ${service} (${config})`);
+        assert.ok(summary.samples > 0 && summary.topSelf.length > 0, `${service} (${config}): an empty profile`);
+        assert.ok(summary.idle >= 0 && summary.idle < 1 && summary.gc >= 0 && summary.gc <= 1);
+      }
+    }
+    const packages = (config: string) => results.profile.byConfig[config]?.gateway?.packages.map((entry) => entry.name) ?? [];
+    assert.ok(packages('curated').includes('@opentelemetry/instrumentation-http'), `telemetry on, but no instrumentation-http among ${packages('curated').join(', ')}`);
+    assert.ok(!packages('off').some((name) => name.startsWith('@opentelemetry/instrumentation-')), `telemetry off, yet ${packages('off').join(', ')}`);
+  });
+
   test('CPU and memory of every service and backend; heap of every service with telemetry on', () => {
     const { overhead, settings } = results;
     for (const config of settings.overhead.configs.filter((one) => !(one in overhead.skipped))) {
@@ -149,7 +174,7 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
         if (!goal.met) assert.ok(goal.missedBy, `${id} is missed but says not by how much`);
       }
     }
-    for (const id of ['throughput-products', 'p99-products', 'throughput-orders', 'p99-orders']) assert.ok(results.goals.some((goal) => goal.id === id), `no goal ${id}`);
+    for (const id of ['throughput-products', 'p99-products', 'throughput-orders', 'p99-orders', 'peer-products', 'peer-orders', 'chain-products', 'tail-products']) assert.ok(results.goals.some((goal) => goal.id === id), `no goal ${id}`);
     const programs = results.sizing.rows.map((row) => row.program);
     assert.deepEqual(programs.sort(), [...SERVICES, 'otel-collector', 'jaeger', 'prometheus'].sort());
     for (const row of results.sizing.rows) {
@@ -164,7 +189,7 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
       assert.ok(page.includes(heading), `performance.md has no "${heading}"`);
     }
     assert.ok(!/NaN|undefined/.test(page), 'performance.md shows NaN or undefined');
-    for (const chart of ['performance-overhead.svg', 'performance-startup.svg', 'performance-memory.svg']) {
+    for (const chart of ['performance-products.svg', 'performance-orders.svg', 'performance-overhead.svg', 'performance-startup.svg', 'performance-memory.svg']) {
       const path = join(dir, 'docs', chart);
       assert.ok(existsSync(path), `no ${chart}`);
       const svg = readFileSync(path, 'utf8');

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseExposition, CollectorMetrics } from '../../bench/lib/collector-metrics';
+import { packageOf, summariseProfile } from '../../bench/lib/cpu-profile';
 import { isSpread, pairedRatios, spread } from '../../bench/lib/stats';
 import { barChart } from '../../bench/lib/svg';
 
@@ -54,4 +55,33 @@ test('the bar chart is an SVG with one bar and one whisker per value, and escape
   assert.equal(svg.match(/<rect x="[\d.]+" y="\d+" width="[\d.]+" height="14"/g)?.length, 2);
   assert.ok(svg.includes('a &amp; b') && svg.includes('Start-up &lt;ms&gt;'));
   assert.ok(!svg.includes('NaN'));
+});
+
+test('a CPU profile: self time per function, time under each package counted once per sample, idle apart', () => {
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 9 }, children });
+  const http = 'file:///shop/node_modules/@opentelemetry/instrumentation-http/build/src/http.js';
+  const profile = {
+    nodes: [
+      frame(1, '(root)', '', [2, 5, 6]),
+      frame(2, 'outgoingRequest', http, [3]),
+      frame(3, 'patched', http, [4]),
+      frame(4, 'writeHead', 'node:_http_server'),
+      frame(5, '(garbage collector)', ''),
+      frame(6, '(idle)', ''),
+    ],
+    samples: [4, 4, 3, 5, 6, 6, 6, 6],
+  };
+  const summary = summariseProfile(profile);
+  assert.equal(summary.samples, 8);
+  assert.equal(summary.idle, 0.5);
+  assert.equal(summary.gc, 0.25);
+  assert.deepEqual(summary.topSelf.map((entry) => [entry.frame, entry.share]), [
+    ['writeHead node:_http_server:10', 0.5],
+    ['patched @opentelemetry/instrumentation-http/http.js:10', 0.25],
+    ['(garbage collector)', 0.25],
+  ]);
+  // Three busy samples have instrumentation-http on their stack (twice in one of them: counted once).
+  assert.deepEqual(summary.packages.find((entry) => entry.name === '@opentelemetry/instrumentation-http')?.share, 0.75);
+  assert.equal(packageOf('/srv/node_modules/express/lib/router.js'), 'express');
+  assert.equal(packageOf('/srv/services/gateway/dist/app.js'), 'app');
 });

@@ -324,14 +324,16 @@ describe('the sampling exercise', { skip: SKIP }, () => {
         ordersSpans: (await one(ordersSpans)) - ordersBefore.spans,
       });
       await new Promise((resolve) => setTimeout(resolve, 20_000));
-      const counted = await waitFor('the metrics of every order', async () => {
-        const now = await read();
-        return now.http >= orders && now.ordersHttp >= orders ? now : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 2000 });
-      const servedFor = (Date.now() - changedAt) / 1000;
       const traces: Awaited<ReturnType<typeof getTrace>>[] = [];
       for (let i = 0; i < traceIds.length; i += 10) traces.push(...(await Promise.all(traceIds.slice(i, i + 10).map((id) => getTrace(jaeger.url, id)))));
       const kept = traces.filter((trace) => trace !== undefined);
+      // Span metrics come later than the SDK's (spans batched, then the connector's 10 s flush): wait
+      // for at least the traces Jaeger has, so the bounds below compare settled counts.
+      const counted = await waitFor('the metrics of every order and of every kept trace', async () => {
+        const now = await read();
+        return now.http >= orders && now.ordersHttp >= orders && now.spans >= kept.length && now.ordersSpans >= kept.length ? now : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 2000 });
+      const servedFor = (Date.now() - changedAt) / 1000;
       const background = counted.http - orders; // the shop's own k6 traffic meanwhile
       t.diagnostic(`${orders} orders at ratio ${ratio}: ${kept.length} traces in Jaeger (bound ${(orders * ratio).toFixed(0)} ± ${bound(orders).toFixed(1)}); gateway POST /api/orders: SDK ${counted.http}, span metrics ${counted.spans}; orders POST /orders: SDK +${counted.ordersHttp}, span metrics +${counted.ordersSpans}; before: span metrics ${before.spans.toFixed(3)}/s, SDK ${before.http.toFixed(3)}/s`);
 
