@@ -5,8 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../tools/lib/toolchain';
-import { SERVICES } from '../tools/stack/stack';
+import { repoRoot, SERVICES } from '@qoslab/native-stack';
 import { cpuRiseUnderLimit, DESIGN_RATE, evaluateGoals, GOALS, MAX_CPU_RISE_UNDER_LIMIT, sizing } from './lib/analysis';
 import { ENDPOINTS, type Endpoint, type Results } from './lib/results';
 import { CONTAINED_CONFIGS, type ContainedConfig, isContained } from './lib/shop';

@@ -13,10 +13,10 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { toolPath } from './lib/toolchain';
+import { repoRoot, toolPath } from '@qoslab/native-stack';
 
-const ROOT = path.resolve(__dirname, '..');
-const SCRIPTS_DIR = path.join(ROOT, 'loadtest');
+
+const SCRIPTS_DIR = path.join(repoRoot, 'loadtest');
 const USAGE =
   'usage: npm run loadtest -- <scenario> [--shape NAME] [--base-url URL] [--worker-urls LIST] [--summary-dir DIR] ' +
   '[--prometheus-url URL] [--points FILE] [--env NAME=VALUE]... [-- k6 arguments] | --list';

@@ -1,5 +1,5 @@
 // Goals and sizing, derived from the measurements only.
-import { SERVICES } from '../../tools/stack/stack';
+import { SERVICES } from '@qoslab/native-stack';
 import { ENDPOINTS, type Endpoint, type Goal, type Results, type SizingRow } from './results';
 import { CONTAINED_CONFIGS } from './shop';
 

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/lib/toolchain';
-import { freePort, ManagedProcess } from '../../tools/stack/process';
+import { freePort, ManagedProcess, repoRoot } from '@qoslab/native-stack';
 import { track } from './cleanup';
 import { pinned } from './cpus';
 

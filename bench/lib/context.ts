@@ -1,5 +1,4 @@
-import type { ManagedProcess } from '../../tools/stack/process';
-import type { Ports } from '../../tools/stack/stack';
+import type { ManagedProcess, Ports } from '@qoslab/native-stack';
 import type { Settings } from './settings';
 import type { Backend, ShopOptions } from './shop';
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import type { ProcessSpec } from '../../tools/stack/process';
+import type { ProcessSpec } from '@qoslab/native-stack';
 
 /**
  * The shop's services on core 0, everything else (the Collector, Jaeger, Prometheus, PostgreSQL and wrk)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname } from 'node:path';
-import { toolPath } from '../../tools/lib/toolchain';
+import { toolPath } from '@qoslab/native-stack';
 import { type Pinning, PINNING } from './cpus';
 import { versionOf } from './setup';
 

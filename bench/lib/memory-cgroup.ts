@@ -3,7 +3,7 @@
 // cgroup limit). Needs root and a writable memory controller (cgroup v1 or v2).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessSpec } from '../../tools/stack/process';
+import type { ProcessSpec } from '@qoslab/native-stack';
 
 interface Layout {
   version: 1 | 2;

@@ -1,18 +1,4 @@
-interface MatrixSeries {
-  metric: Record<string, string>;
-  values: [number, string][];
-}
-
-async function rangeVector(prometheus: string, query: string, at: number): Promise<MatrixSeries[]> {
-  const url = new URL('/api/v1/query', prometheus);
-  url.searchParams.set('query', query);
-  url.searchParams.set('time', String(at));
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: MatrixSeries[] } };
-  if (body.status !== 'success' || !body.data) throw new Error(`Prometheus query ${query} failed: ${body.error ?? response.status}`);
-  if (body.data.resultType !== 'matrix') throw new Error(`Prometheus query ${query} did not return a range vector`);
-  return body.data.result;
-}
+import { promRange } from '@qoslab/native-stack';
 
 /**
  * The service.instance.id (Prometheus: instance) of the process with this pid, from target_info. The
@@ -20,7 +6,7 @@ async function rangeVector(prometheus: string, query: string, at: number): Promi
  */
 export async function instanceOf(prometheus: string, job: string, pid: number, from: number, to: number): Promise<string | undefined> {
   const seconds = Math.max(1, Math.ceil(to - from));
-  const series = await rangeVector(prometheus, `target_info{job="${job}",process_pid="${pid}"}[${seconds}s]`, to);
+  const series = await promRange(prometheus, `target_info{job="${job}",process_pid="${pid}"}[${seconds}s]`, to);
   const instances = new Set(series.map((one) => one.metric.instance).filter((instance): instance is string => instance !== undefined));
   if (instances.size > 1) throw new Error(`several instances of ${job} with pid ${pid}: ${[...instances].join(', ')}`);
   return [...instances][0];
@@ -33,7 +19,7 @@ export async function instanceOf(prometheus: string, job: string, pid: number, f
  */
 export async function maxHeapBytes(prometheus: string, metric: string, job: string, instance: string, from: number, to: number): Promise<number | undefined> {
   const seconds = Math.max(1, Math.ceil(to - from));
-  const series = await rangeVector(prometheus, `${metric}{job="${job}",instance="${instance}"}[${seconds}s]`, to);
+  const series = await promRange(prometheus, `${metric}{job="${job}",instance="${instance}"}[${seconds}s]`, to);
   const byTimestamp = new Map<number, number>();
   for (const one of series) {
     for (const [timestamp, value] of one.values) {

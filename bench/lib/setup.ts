@@ -1,8 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/lib/toolchain';
-import { SERVICES } from '../../tools/stack/stack';
+import { repoRoot, SERVICES } from '@qoslab/native-stack';
 
 export class SetupError extends Error {}
 

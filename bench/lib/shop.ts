@@ -1,11 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManagedProcess, type ProcessSpec } from '../../tools/stack/process';
+import { ManagedProcess, type Ports, type ProcessSpec, type ServiceName, SERVICES, stackSpecs } from '@qoslab/native-stack';
 import { track } from './cleanup';
 import { pinned } from './cpus';
 import { MemoryCgroups } from './memory-cgroup';
-import { type Ports, SERVICES, type ServiceName, stackSpecs } from '../../tools/stack/stack';
 
 /**
  * How a service is started:

@@ -4,12 +4,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../../tools/lib/toolchain';
-import { ManagedProcess } from '../../tools/stack/process';
+import { ManagedProcess, readCpuSeconds, readRss, repoRoot } from '@qoslab/native-stack';
 import { track } from '../lib/cleanup';
 import { CollectorMetrics } from '../lib/collector-metrics';
 import { type Context, shopOptions } from '../lib/context';
-import { readCpuSeconds, readRss } from '../lib/proc';
 import type { CollectorResults, CollectorStep } from '../lib/results';
 import { backendSpec, url } from '../lib/shop';
 import { spread } from '../lib/stats';

@@ -2,11 +2,11 @@
 // configurations alternating within each repetition (A B A B …) so drift on the machine hits both alike.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICES } from '../../tools/stack/stack';
+import { readRss, SERVICES } from '@qoslab/native-stack';
 import { Chain } from '../lib/chain';
 import { backendPids, type Context, shopOptions } from '../lib/context';
 import { memoryCgroupsUnavailable } from '../lib/memory-cgroup';
-import { cpuWindow, readRss, RssSampler } from '../lib/proc';
+import { cpuWindow, RssSampler } from '../lib/proc';
 import { HEAP_TOTAL, HEAP_USED, instanceOf, maxHeapBytes } from '../lib/prometheus';
 import { type CpuFigures, type Endpoint, ENDPOINTS, type EndpointFigures, type MemoryFigures, type OverheadResults } from '../lib/results';
 import { isContained, Shop, url } from '../lib/shop';

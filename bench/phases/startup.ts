@@ -3,9 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../tools/lib/toolchain';
-import { ManagedProcess } from '../../tools/stack/process';
-import { SERVICES } from '../../tools/stack/stack';
+import { ManagedProcess, repoRoot, SERVICES } from '@qoslab/native-stack';
 import { track } from '../lib/cleanup';
 import { type Context, shopOptions } from '../lib/context';
 import type { StartupResults } from '../lib/results';

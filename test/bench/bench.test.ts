@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Results } from '../../bench/lib/results';
 import { isSpread, type Spread } from '../../bench/lib/stats';
-import { repoRoot } from '../lib/tools';
+import { repoRoot, SERVICES } from '@qoslab/native-stack';
 
-const SERVICES = ['catalog', 'payments', 'orders', 'gateway', 'worker'];
 const BACKENDS = ['otel-collector', 'jaeger', 'prometheus', 'postgres'];
 const TIMEOUT_MS = 12 * 60_000;
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isSpread } from '../../bench/lib/stats';
-import { repoRoot } from '../lib/tools';
+import { repoRoot } from '@qoslab/native-stack';
 
 const dir = mkdtempSync(join(tmpdir(), 'qoslab-metrics-path-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

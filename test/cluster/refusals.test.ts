@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { repoRoot } from '../lib/tools';
+import { repoRoot } from '@qoslab/native-stack';
 import { CLUSTER_CLI, cluster, describeRan } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the checks run as root and drop to an unprivileged user themselves';

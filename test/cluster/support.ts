@@ -2,7 +2,7 @@
 // run the way a person runs them: `npm run cluster -- …` and `npm run lab -- …`, on the cluster's context.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot, toolPath } from '../lib/tools';
+import { repoRoot, toolPath } from '@qoslab/native-stack';
 
 export const CLUSTER_CLI = join(repoRoot, 'scaffolding', 'cluster', 'src', 'cli.ts');
 export const LAB_CLI = join(repoRoot, 'tools', 'lab', 'src', 'cli.ts');

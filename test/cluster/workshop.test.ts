@@ -13,10 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import { Kube, NODE_EGRESS_POLICY, nodeAddresses, probePod, reachScript } from '@qoslab/lab';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { launchChromium, screenshotPath } from '../lib/browser';
-import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
-import { dashboardFiles, promQuery, substituteVariables } from '../lib/promql';
+import { newTraceparent, orderTraceProblems } from '../lib/jaeger';
+import { dashboardFiles, substituteVariables } from '../lib/promql';
 import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
-import { repoRoot } from '../lib/tools';
+import { getTrace, promQuery, repoRoot } from '@qoslab/native-stack';
 import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the local cluster needs root (CI runs as root)';

@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { launchChromium, screenshotPath } from '../lib/browser';
-import { getTrace, orderTraceProblems } from '../lib/jaeger';
-import { dashboardFiles, evaluable, metricNames, promQuery as queryPrometheus, type PromSeries, shippedExpressions } from '../lib/promql';
+import { orderTraceProblems } from '../lib/jaeger';
+import { dashboardFiles, evaluable, metricNames, shippedExpressions } from '../lib/promql';
 import { getOk, run } from '../pipeline/support';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { freePort } from '../../tools/stack/process';
+import { findTraces, freePort, getTrace, promQuery as queryPrometheus, type PromSeries } from '@qoslab/native-stack';
 import {
   bytes,
   compose,
@@ -115,8 +115,7 @@ before(async () => {
   const up = composeAsync(PROJECT, ['up', '-d', ...STARTED], env);
   // The traffic generator's first request (k6 setup) is a trace of its own.
   const firstTrace = waitFor('a first trace in Jaeger', async () => {
-    const text = await getOk(url('JAEGER', '/api/traces?service=gateway&limit=1&lookback=1h'));
-    return text && (JSON.parse(text) as { data: unknown[] }).data.length > 0 ? Date.now() : undefined;
+    return (await findTraces(url('JAEGER', ''), { service: 'gateway', limit: 1 })).length > 0 ? Date.now() : undefined;
   }, { timeoutMs: 300_000, intervalMs: 500 });
   await up.catch((error: Error) => {
     firstTrace.catch(() => undefined);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import { findContainerCgroup, readCgroupStats, type CgroupStats } from '../../packages/telemetry/src/cgroup';
-import { repoRoot } from '../lib/tools';
+import { repoRoot } from '@qoslab/native-stack';
 import { run, type RunResult } from '../pipeline/support';
 
 export { repoRoot };

@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../../tools/lib/toolchain';
-import { freePort, ManagedProcess } from '../../tools/stack/process';
-import { freePorts, type Stack, startStack } from '../../tools/stack/stack';
+import { findTraces, freePort, freePorts, getTrace, ManagedProcess, promQuery, repoRoot, type Stack, startStack } from '@qoslab/native-stack';
 import { launchChromium, screenshotPath } from '../lib/browser';
-import { getTrace, newTraceparent, orderTraceProblems } from '../lib/jaeger';
-import { dashboardFiles, evaluable, metricNames, promQuery, shippedExpressions } from '../lib/promql';
+import { newTraceparent, orderTraceProblems } from '../lib/jaeger';
+import { dashboardFiles, evaluable, metricNames, shippedExpressions } from '../lib/promql';
 
 let stack: Stack;
 let runDir: string;
@@ -58,9 +56,7 @@ before(async () => {
   consoleUrl = `http://127.0.0.1:${ports.console}`;
   const ready = Date.now() - started;
   const problems = await eventually(async () => {
-    const response = await fetch(`${jaeger}/api/traces?service=gateway&limit=1&lookback=1h`);
-    const body = (await response.json()) as { data?: unknown[] };
-    return body.data && body.data.length > 0 ? [] : ['no gateway trace yet'];
+    return (await findTraces(jaeger, { service: 'gateway', limit: 1 })).length > 0 ? [] : ['no gateway trace yet'];
   }, 60_000);
   assert.deepEqual(problems, [], 'a first trace reaches Jaeger');
   console.log(`native stack: every program ready after ${(ready / 1000).toFixed(1)} s, first trace in Jaeger after ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { deployed, deployedText, podTemplate, repoRoot } from './support';
+import { deployed, deployedText, podTemplate } from './support';
+import { repoRoot } from '@qoslab/native-stack';
 
 const cli = join(repoRoot, 'tools', 'qos', 'src', 'cli.ts');
 const qos = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { input, encoding: 'utf8', cwd: repoRoot });

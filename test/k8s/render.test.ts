@@ -5,8 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { toolPath } from '../lib/tools';
-import { KUSTOMIZATIONS, k8sDir, parse, rendered, repoRoot, type Obj } from './support';
+import { repoRoot, toolPath } from '@qoslab/native-stack';
+import { KUSTOMIZATIONS, k8sDir, parse, rendered, type Obj } from './support';
 
 const kubectlPath = () => toolPath('kubectl');
 

@@ -4,9 +4,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { toolPath } from '../lib/tools';
+import { repoRoot, toolPath } from '@qoslab/native-stack';
 
-export const repoRoot = join(__dirname, '..', '..');
 export const k8sDir = join(repoRoot, 'k8s');
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

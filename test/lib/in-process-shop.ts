@@ -3,6 +3,7 @@
 // and the way to test telemetry with in-memory exporters (install them before importing this module).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_WORKER_JOB_LIMITS } from '@qoslab/contracts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qoslab/embedded-postgres';
 import { createHttpServer, Readiness, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
@@ -88,7 +89,7 @@ export async function startInProcessShop(): Promise<InProcessShop> {
     servers,
   );
 
-  const limits: JobLimits = { maxCpuUnits: 1000, maxMemoryMib: 256, maxHoldMs: 60_000, maxConcurrentJobs: 64 };
+  const limits: JobLimits = { ...DEFAULT_WORKER_JOB_LIMITS, maxConcurrentJobs: 64 };
   let jobs = 0;
   const runner = new JobRunner(limits);
   const counting = Object.assign(Object.create(runner) as JobRunner, {

@@ -1,25 +1,4 @@
-export interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  references: { refType: string; traceID: string; spanID: string }[];
-  processID: string;
-  tags: { key: string; type: string; value: unknown }[];
-}
-
-export interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
-}
-
-/** One trace from Jaeger's HTTP API, or undefined while it is not (completely) there yet. */
-export async function getTrace(queryUrl: string, traceId: string): Promise<JaegerTrace | undefined> {
-  const response = await fetch(`${queryUrl}/api/traces/${traceId}`, { signal: AbortSignal.timeout(5000) });
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new Error(`Jaeger answered ${response.status} for trace ${traceId}`);
-  return ((await response.json()) as { data: JaegerTrace[] }).data[0];
-}
+import type { JaegerSpan, JaegerTrace } from '@qoslab/native-stack';
 
 export function tag(span: JaegerSpan, key: string): unknown {
   return span.tags.find((candidate) => candidate.key === key)?.value;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../../tools/lib/toolchain';
+import { repoRoot } from '@qoslab/native-stack';
 
 export interface Expression {
   where: string;
@@ -74,18 +74,4 @@ export function substituteVariables(expr: string): string {
 export function evaluable(expression: Expression): string {
   const expr = substituteVariables(expression.expr);
   return expression.kind === 'alert' ? expr.replace(/(>=|<=|==|!=|>|<)\s*(?=[0-9.])/g, '$1 bool ') : expr;
-}
-
-export interface PromSeries {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-/** An instant query, now or at `at` (seconds since the epoch). */
-export async function promQuery(baseUrl: string, query: string, at?: number): Promise<PromSeries[]> {
-  const time = at === undefined ? '' : `&time=${at}`;
-  const response = await fetch(`${baseUrl}/api/v1/query?query=${encodeURIComponent(query)}${time}`, { signal: AbortSignal.timeout(5000) });
-  const body = (await response.json()) as { status: string; error?: string; data?: { result?: PromSeries[] } };
-  if (body.status !== 'success') throw new Error(`${query}: ${body.error ?? response.status}`);
-  return body.data?.result ?? [];
 }

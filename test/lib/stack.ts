@@ -1,10 +1,9 @@
-// A native stack (tools/stack) for a test: free ports, so it runs beside `npm run stack`; data and logs
+// A native stack (@qoslab/native-stack) for a test: free ports, so it runs beside `npm run stack`; data and logs
 // in a scratch directory; no background traffic; metrics every second and fast span batches.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess } from '../../tools/stack/process';
-import { freePorts, type Ports, type Stack, type StackOptions, stackSpecs, startStack } from '../../tools/stack/stack';
+import { freePorts, ManagedProcess, type Ports, type Stack, type StackOptions, stackSpecs, startStack } from '@qoslab/native-stack';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -21,7 +20,7 @@ export interface TestStack {
 }
 
 /**
- * The native stack (tools/stack) on free ports with its data and logs in a scratch directory, without
+ * The native stack on free ports with its data and logs in a scratch directory, without
  * the k6 traffic, metrics exported every second and fast span batches.
  */
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestStack, type TestStack } from '../lib/stack';
 import { describeRun, runLoadtest, startWorkers, workerUrls, type Stack } from './support';
+import { promQuery } from '@qoslab/native-stack';
 
 // k6's own metrics reach Prometheus by remote write when the runner is given a Prometheus URL.
 let prometheus: TestStack | undefined;
@@ -19,11 +20,7 @@ after(async () => {
   await prometheus?.stop();
 });
 
-async function query(expression: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expression)}`);
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
-}
+const query = (expression: string) => promQuery(prometheusUrl, expression);
 
 test('with --prometheus-url, k6 writes its metrics to Prometheus, per QoS class and test id', { timeout: 240_000 }, async () => {
   const result = await runLoadtest(['qos-lab', '--worker-urls', workerUrls(workers!), '--prometheus-url', prometheusUrl], { LOAD_DURATION: '5s' });

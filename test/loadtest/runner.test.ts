@@ -3,10 +3,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { run } from '../pipeline/support';
 import { SHAPES } from '../../loadtest/lib/shapes.js';
-import { ROOT } from './support';
+import {  } from './support';
+import { repoRoot } from '@qoslab/native-stack';
 
 function loadtest(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'loadtest.ts'), ...args], { timeoutMs: 30_000 });
+  return run(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'tools', 'loadtest.ts'), ...args], { timeoutMs: 30_000 });
 }
 
 function oneLine(stderr: string): string {

@@ -5,16 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { toolPath } from '../lib/tools';
+import { freePort, repoRoot, toolPath } from '@qoslab/native-stack';
 import { run } from '../pipeline/support';
-import { freePort } from '../../tools/stack/process';
-import { describeRun, ROOT, readPoints, readSummary, runLoadtest, startShop, type LoadtestRun, type Stack } from './support';
+import { describeRun, readPoints, readSummary, runLoadtest, startShop, type LoadtestRun, type Stack } from './support';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
 const TIMEOUT = { timeout: 240_000 };
 
 function k6Thresholds(script: string): Record<string, string[]> {
-  const inspected = run(toolPath('k6'), ['inspect', path.join(ROOT, 'loadtest', script)]);
+  const inspected = run(toolPath('k6'), ['inspect', path.join(repoRoot, 'loadtest', script)]);
   assert.equal(inspected.status, 0, inspected.stderr);
   return (JSON.parse(inspected.stdout) as { thresholds: Record<string, string[]> }).thresholds;
 }

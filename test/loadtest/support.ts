@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import type { StackOptions } from '../../tools/stack/stack';
+import { repoRoot, type StackOptions } from '@qoslab/native-stack';
 import { startTestStack, type TestStack } from '../lib/stack';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
-const RUNNER = path.join(ROOT, 'tools', 'loadtest.ts');
+const RUNNER = path.join(repoRoot, 'tools', 'loadtest.ts');
 
 /** Started shop or workers: the URL of each by name, and how to stop them all. */
 export interface Stack {
@@ -18,7 +17,7 @@ export interface Stack {
 const SHOP = ['postgres', 'catalog', 'payments', 'orders', 'gateway'];
 
 /**
- * The native stack's shop (tools/stack, as `npm run stack` runs it) on free ports, with the telemetry
+ * The native stack's shop (@qoslab/native-stack, as `npm start` runs it) on free ports, with the telemetry
  * pipeline when `telemetry` is set (Collector and Jaeger; the services export to it), otherwise with
  * OTEL_SDK_DISABLED=true. `envOf` adds environment per service.
  */
@@ -61,7 +60,7 @@ export interface LoadtestRun {
 export function runLoadtest(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<LoadtestRun> {
   const summaryDir = mkdtempSync(path.join(tmpdir(), 'qoslab-loadtest-'));
   const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, '--summary-dir', summaryDir, ...args], {
-    cwd: ROOT,
+    cwd: repoRoot,
     env: { ...process.env, K6_NO_COLOR: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

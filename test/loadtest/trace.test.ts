@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { getTrace, type JaegerTrace } from '../lib/jaeger';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { describeRun, readPoints, runLoadtest, startShop, type Stack } from './support';
+import { getTrace, type JaegerTrace } from '@qoslab/native-stack';
 
 // The real pipeline on loopback: services → Collector (OTLP/HTTP) → Jaeger (OTLP/gRPC) → query API.
 // Builds the Collector and Jaeger into the tool cache on first use (minutes, once).

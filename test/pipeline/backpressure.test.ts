@@ -6,10 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { repoRoot, toolPath } from '../lib/tools';
+import { freePort, repoRoot, toolPath } from '@qoslab/native-stack';
 import { getOk, start, type Started } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { freePort } from '../../tools/stack/process';
 
 const MAX_BATCHES = 120;
 const SPANS_PER_BATCH = 500;

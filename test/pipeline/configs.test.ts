@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { repoRoot, toolPath } from '../lib/tools';
+import { freePort, repoRoot, toolPath } from '@qoslab/native-stack';
 import { getOk, run, start } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { freePort } from '../../tools/stack/process';
 
 const collectorDir = join(repoRoot, 'otel-collector');
 const baseConfig = join(collectorDir, 'config.yaml');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { dashboardFiles, metricNames, shippedExpressions, substituteVariables } from '../lib/promql';
-import { repoRoot, toolPath } from '../lib/tools';
+import { repoRoot, toolPath } from '@qoslab/native-stack';
 import { run } from './support';
 
 

@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { repoRoot, toolPath } from '../lib/tools';
+import { freePort, getTrace, type PromSeries, promQuery, repoRoot, toolPath } from '@qoslab/native-stack';
 import { getOk, start, type Started } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { freePort } from '../../tools/stack/process';
 
 type Attribute = { key: string; value: { stringValue?: string; intValue?: string } };
 
@@ -25,27 +24,19 @@ const attrs = (values: Record<string, string | number>): Attribute[] =>
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const nanos = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
 
-interface PromSeries {
-  metric: Record<string, string>;
-  value: [number, string];
-}
 
 const processes: Started[] = [];
 let scratch: string;
 const port: Record<string, number> = {};
 
-async function promQuery(query: string): Promise<PromSeries[]> {
-  const url = `http://127.0.0.1:${port.prometheus}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = JSON.parse((await getOk(url)) ?? '{}') as { data?: { result?: PromSeries[] } };
-  return body.data?.result ?? [];
-}
+const prometheusQuery = (query: string) => promQuery(`http://127.0.0.1:${port.prometheus}`, query);
 
 /** Waits until the PromQL query returns at least one series and returns them. */
 async function promSeries(query: string): Promise<PromSeries[]> {
   return waitFor(
     `Prometheus data for ${query}`,
     async () => {
-      const result = await promQuery(query);
+      const result = await prometheusQuery(query);
       return result.length > 0 ? result : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 1_000 },
@@ -253,20 +244,12 @@ after(async () => {
 
 describe('traces', () => {
   test('reach Jaeger with card numbers and credentials masked', async () => {
-    const body = await waitFor(
-      'the trace in Jaeger',
-      async () => {
-        const text = await getOk(`http://127.0.0.1:${port.jaegerQuery}/api/traces/${traceId}`);
-        return text && (JSON.parse(text) as { data: unknown[] }).data.length > 0 ? text : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
+    const trace = await waitFor('the trace in Jaeger', () => getTrace(`http://127.0.0.1:${port.jaegerQuery}`, traceId), { timeoutMs: 30_000 });
+    const body = JSON.stringify(trace);
     assert.ok(!body.includes(card), 'the card number reached Jaeger');
     assert.ok(!body.includes('abc.def.ghi'), 'the bearer token reached Jaeger');
     assert.ok(!body.includes('s3cr3t'), 'the API key in the URL reached Jaeger');
 
-    type JaegerSpan = { spanID: string; tags: { key: string; value: unknown }[] };
-    const trace = (JSON.parse(body) as { data: { spans: JaegerSpan[] }[] }).data[0]!;
     assert.equal(trace.spans.length, 4);
     const root = trace.spans.find((s) => s.spanID === ids.gatewayServer);
     assert.ok(root, 'the gateway server span is missing');
@@ -316,7 +299,7 @@ describe('metrics in Prometheus', () => {
     const edges = await waitFor(
       'both service graph edges',
       async () => {
-        const result = await promQuery('traces_service_graph_request_total');
+        const result = await prometheusQuery('traces_service_graph_request_total');
         return result.length >= 3 ? result : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1_000 },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { repoRoot } from '../lib/tools';
+import { repoRoot } from '@qoslab/native-stack';
 import { run } from './support';
 
 test('the servicegraph connector unit tests pass', () => {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot } from '../lib/tools';
+import { repoRoot } from '@qoslab/native-stack';
 
 const PROGRAMS: Record<string, { image: RegExp; tool: string }> = {
   Prometheus: { image: /prom\/prometheus:v?([\d.]+)@sha256/g, tool: 'prometheus' },

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
-import { type JaegerSpan, type JaegerTrace, newTraceparent, serviceOf, tag } from '../lib/jaeger';
+import { newTraceparent, serviceOf, tag } from '../lib/jaeger';
 import { json, orderBody, problemOf, timedFetch, waitForTrace } from './support';
 import { startTestStack, type TestStack } from '../lib/stack';
+import { type JaegerSpan, type JaegerTrace } from '@qoslab/native-stack';
 
 const GATEWAY_TIMEOUT_MS = 1500;
 const ORDERS_TIMEOUT_MS = 700;

@@ -2,7 +2,7 @@
 // generated request is invalid by the contract: bodies are checked against the contract schemas and
 // only kept when they fail them, so any 2xx answer is a defect, not a lucky valid input.
 import { parse as parseQuery } from 'node:querystring';
-import { chargeRequest, createOrder, idempotencyKey, orderListQuery, reservationRequest } from '@qoslab/contracts';
+import { chargeRequest, cpuJobRequest, createOrder, DEFAULT_WORKER_JOB_LIMITS, idempotencyKey, memoryJobRequest, orderListQuery, reservationRequest } from '@qoslab/contracts';
 import { parseFaultHeader } from '@qoslab/http-kit';
 import fc from 'fast-check';
 import { z } from 'zod';
@@ -24,9 +24,9 @@ export interface RouteFuzz {
   arbitrary: fc.Arbitrary<Malformed>;
 }
 
-// The worker's and the orders list's request shapes (inline in their apps) with the limits the suites run.
-const cpuJob = z.strictObject({ units: z.number().int().min(1).max(1000) });
-const memoryJob = z.strictObject({ mib: z.number().int().min(1).max(256), holdMs: z.number().int().min(0).max(60_000) });
+// The worker's request shapes with the limits the suites run it with (its defaults).
+const cpuJob = cpuJobRequest(DEFAULT_WORKER_JOB_LIMITS);
+const memoryJob = memoryJobRequest(DEFAULT_WORKER_JOB_LIMITS);
 
 const BODY_LIMIT = 16 * 1024;
 const HEADER_LIMIT = 16 * 1024;
@@ -346,7 +346,7 @@ export const ROUTES: RouteFuzz[] = [
   {
     service: 'worker',
     route: 'POST /jobs/cpu',
-    arbitrary: bodyRoute('POST', '/jobs/cpu', cpuJob, fc.integer({ min: 1, max: 1000 }).map((units) => ({ units }))),
+    arbitrary: bodyRoute('POST', '/jobs/cpu', cpuJob, fc.integer({ min: 1, max: DEFAULT_WORKER_JOB_LIMITS.maxCpuUnits }).map((units) => ({ units }))),
   },
   {
     service: 'worker',

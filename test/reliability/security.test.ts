@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
-import { type JaegerSpan, type JaegerTrace, newTraceparent, serviceOf, tag } from '../lib/jaeger';
-import { repoRoot } from '../lib/tools';
+import { newTraceparent, serviceOf, tag } from '../lib/jaeger';
+import { type JaegerSpan, type JaegerTrace, repoRoot, type ServiceName, SERVICES } from '@qoslab/native-stack';
 import { card, json, orderBody, problemOf, rawRequest, timedFetch, waitForTrace } from './support';
 import { startTestStack, type TestStack } from '../lib/stack';
 
-const SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
-const POST_ROUTE: Record<(typeof SERVICES)[number], string> = {
+const POST_ROUTE: Record<ServiceName, string> = {
   gateway: '/api/orders',
   catalog: '/reservations',
   orders: '/orders',

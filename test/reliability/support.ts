@@ -1,12 +1,10 @@
 // Shared helpers of the reliability suites (the stack itself: test/lib/stack.ts): a raw
 // HTTP/1.1 client for requests fetch() refuses to send, Jaeger look-ups by trace id, RSS, medians.
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
-import type { ServiceName } from '../../tools/stack/stack';
-import { getTrace, type JaegerTrace, serviceOf } from '../lib/jaeger';
+import { getTrace, type JaegerTrace, type ServiceName } from '@qoslab/native-stack';
+import { serviceOf } from '../lib/jaeger';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -120,13 +118,6 @@ export async function waitForTrace(
   throw new Error(`trace ${traceId} not complete in Jaeger within ${timeoutMs} ms; it has ${seen}`);
 }
 
-/** Resident set size of a process in MiB, from /proc. */
-export function rssMiB(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) / 1024;
-}
-
 /**
  * Live heap of a process started with --inspect=<port>, in MiB: a full garbage collection first, then
  * V8's used heap size, through the inspector protocol.
@@ -159,13 +150,6 @@ export async function liveHeapMiB(inspectPort: number): Promise<number> {
   } finally {
     socket.close();
   }
-}
-
-export function median(values: number[]): number {
-  assert.ok(values.length > 0, 'median of nothing');
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 export interface Timed {

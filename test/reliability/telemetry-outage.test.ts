@@ -9,12 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getTrace, newTraceparent, serviceOf } from '../lib/jaeger';
-import { promQuery } from '../lib/promql';
-import { LOOPBACK, liveHeapMiB, median, rssMiB, runConcurrently, timedFetch, waitForTrace } from './support';
+import { newTraceparent, serviceOf } from '../lib/jaeger';
+import { LOOPBACK, liveHeapMiB, runConcurrently, timedFetch, waitForTrace } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { startTestStack, type TestStack } from '../lib/stack';
-import { freePort } from '../../tools/stack/process';
+import { freePort, getTrace, median, promQuery, readRss } from '@qoslab/native-stack';
 
 /** Requests per latency block; blocks of baseline and fault alternate so machine noise hits both alike. */
 const BLOCK = 100;
@@ -112,7 +111,7 @@ async function flood(): Promise<Record<string, Memory>> {
   const memory: Record<string, Memory> = {};
   for (const service of SERVED) {
     const heap = await liveHeapMiB(inspect[service] as number);
-    memory[service] = { heap, rss: rssMiB(stack.stack.process(service).pid as number) };
+    memory[service] = { heap, rss: readRss(stack.stack.process(service).pid as number).rssMiB };
   }
   return memory;
 }
@@ -298,7 +297,7 @@ describe('Collector backends unavailable', () => {
     assert.ok(collector().running, 'the Collector exited');
     assert.ok(rss / 2 ** 20 < COLLECTOR_LIMIT_MIB, `Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB is over its ${COLLECTOR_LIMIT_MIB} MiB limit`);
     assert.ok(queued <= capacity, `queue ${queued} over its capacity ${capacity}`);
-    assert.ok(rssMiB(collector().pid as number) < COLLECTOR_LIMIT_MIB);
+    assert.ok(readRss(collector().pid as number).rssMiB < COLLECTOR_LIMIT_MIB);
 
     stack.stack.process('jaeger').start();
     await stack.stack.process('jaeger').waitReady(60_000);

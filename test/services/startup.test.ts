@@ -5,9 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@qoslab/http-kit/testing';
-
-const ROOT = join(__dirname, '..', '..');
-const SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker'] as const;
+import { repoRoot, SERVICES } from '@qoslab/native-stack';
 
 /** A stand-in OTLP/HTTP receiver that records what each service exports. */
 let receiver: Server;
@@ -37,7 +35,7 @@ interface Started {
 
 function start(service: string, env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--require', '@qoslab/telemetry/register', 'dist/main.js'], {
-    cwd: join(ROOT, 'services', service),
+    cwd: join(repoRoot, 'services', service),
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,7 +101,7 @@ for (const service of SERVICES) {
 
     test('an invalid configuration exits non-zero and lists every invalid variable at once', async () => {
       const child = spawn(process.execPath, ['dist/main.js'], {
-        cwd: join(ROOT, 'services', service),
+        cwd: join(repoRoot, 'services', service),
         env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'true', PORT: 'eighty', LOG_LEVEL: 'chatty', SHUTDOWN_GRACE_MS: '-1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

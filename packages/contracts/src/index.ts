@@ -67,6 +67,18 @@ export const chargeRequest = z.strictObject({
   card,
 });
 
+/** What one worker job may ask for; each worker sets its own (WORKER_MAX_* variables), these are the defaults. */
+export interface WorkerJobLimits {
+  maxCpuUnits: number;
+  maxMemoryMib: number;
+  maxHoldMs: number;
+}
+export const DEFAULT_WORKER_JOB_LIMITS: WorkerJobLimits = { maxCpuUnits: 1000, maxMemoryMib: 256, maxHoldMs: 60_000 };
+
+export const cpuJobRequest = (limits: WorkerJobLimits) => z.strictObject({ units: z.number().int().min(1).max(limits.maxCpuUnits) });
+export const memoryJobRequest = (limits: WorkerJobLimits) =>
+  z.strictObject({ mib: z.number().int().min(1).max(limits.maxMemoryMib), holdMs: z.number().int().min(0).max(limits.maxHoldMs) });
+
 export type LineItem = z.infer<typeof lineItem>;
 export type Card = z.infer<typeof card>;
 export type CreateOrder = z.infer<typeof createOrder>;
@@ -116,3 +128,34 @@ export interface Order {
   chargeId?: string;
   createdAt: string;
 }
+
+/**
+ * The kit's programs and the port each listens on: the services' defaults, the native stack, compose and
+ * Kubernetes use these (test/k8s/ports.test.ts checks the shipped files against them).
+ */
+export const SERVICE_PORTS = { gateway: 8080, catalog: 8081, orders: 8082, payments: 8083, worker: 8084, console: 8085 } as const;
+export type ProgramName = keyof typeof SERVICE_PORTS;
+
+/** The shop's services and the QoS lab's worker, each dependency before the services that call it. */
+export const SERVICES = ['catalog', 'payments', 'orders', 'gateway', 'worker'] as const satisfies readonly ProgramName[];
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Every problem type (RFC 9457 `type`) the shop's services answer with. */
+export const PROBLEM_TYPES = {
+  validation: '/problems/validation',
+  notFound: '/problems/not-found',
+  conflict: '/problems/conflict',
+  outOfStock: '/problems/out-of-stock',
+  unknownProduct: '/problems/unknown-product',
+  reservationMismatch: '/problems/reservation-mismatch',
+  idempotencyKeyReuse: '/problems/idempotency-key-reuse',
+  orderInProgress: '/problems/order-in-progress',
+  paymentDeclined: '/problems/payment-declined',
+  budgetExhausted: '/problems/budget-exhausted',
+  injectedFault: '/problems/injected-fault',
+  notReady: '/problems/not-ready',
+  unavailable: '/problems/unavailable',
+  upstreamError: '/problems/upstream-error',
+  upstreamTimeout: '/problems/upstream-timeout',
+} as const;
+export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];

@@ -1,3 +1,5 @@
+import { PROBLEM_TYPES, type ProblemType } from '@qoslab/contracts';
+
 /** One entry of a validation problem: where in the request, and what is wrong. */
 export interface FieldIssue {
   path: string;
@@ -39,25 +41,25 @@ export class HttpError extends Error {
 
 export class ValidationError extends HttpError {
   constructor(readonly issues: FieldIssue[], detail = 'The request is not valid.') {
-    super(400, 'Invalid request', detail, '/problems/validation', { errors: issues });
+    super(400, 'Invalid request', detail, PROBLEM_TYPES.validation, { errors: issues });
   }
 }
 
 export class NotFoundError extends HttpError {
   constructor(detail?: string) {
-    super(404, 'Not found', detail, '/problems/not-found');
+    super(404, 'Not found', detail, PROBLEM_TYPES.notFound);
   }
 }
 
 export class ConflictError extends HttpError {
-  constructor(detail: string, problemType = '/problems/conflict', extensions: Record<string, unknown> = {}) {
+  constructor(detail: string, problemType: ProblemType = PROBLEM_TYPES.conflict, extensions: Record<string, unknown> = {}) {
     super(409, 'Conflict', detail, problemType, extensions);
   }
 }
 
 /** The request is well-formed but cannot be carried out as asked (422), with the problem type saying why. */
 export class UnprocessableError extends HttpError {
-  constructor(detail: string, problemType: string) {
+  constructor(detail: string, problemType: ProblemType) {
     super(422, 'Unprocessable content', detail, problemType);
   }
 }
@@ -65,27 +67,27 @@ export class UnprocessableError extends HttpError {
 /** The card was declined (402): payments raises it, orders passes it on and records the order as declined. */
 export class PaymentDeclinedError extends HttpError {
   constructor(orderId: string) {
-    super(402, 'Payment declined', `the card was declined for order ${orderId}`, '/problems/payment-declined');
+    super(402, 'Payment declined', `the card was declined for order ${orderId}`, PROBLEM_TYPES.paymentDeclined);
   }
 }
 
 export class ServiceUnavailableError extends HttpError {
   constructor(detail: string) {
-    super(503, 'Service unavailable', detail, '/problems/unavailable');
+    super(503, 'Service unavailable', detail, PROBLEM_TYPES.unavailable);
   }
 }
 
 /** A dependency failed: unreachable or answered 5xx (502). */
 export class UpstreamError extends HttpError {
   constructor(readonly upstream: string, detail: string) {
-    super(502, 'Bad gateway', detail, '/problems/upstream-error', { upstream });
+    super(502, 'Bad gateway', detail, PROBLEM_TYPES.upstreamError, { upstream });
   }
 }
 
 /** A dependency did not answer within its timeout (504). */
 export class UpstreamTimeoutError extends HttpError {
   constructor(readonly upstream: string, timeoutMs: number) {
-    super(504, 'Gateway timeout', `${upstream} did not answer within ${timeoutMs} ms`, '/problems/upstream-timeout', {
+    super(504, 'Gateway timeout', `${upstream} did not answer within ${timeoutMs} ms`, PROBLEM_TYPES.upstreamTimeout, {
       upstream,
     });
   }

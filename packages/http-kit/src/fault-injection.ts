@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { HttpError, ValidationError } from './errors';
 import { requestContext } from './request-context';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 export const FAULT_HEADER = 'x-fault-inject';
 const MAX_DELAY_MS = 60_000;
@@ -52,7 +53,7 @@ export function faultInjection(service: string): RequestHandler {
     const delayMs = faults.reduce((sum, fault) => sum + (fault.delayMs ?? 0), 0);
     const status = faults.find((fault) => fault.status !== undefined)?.status;
     const act = () =>
-      next(status === undefined ? undefined : new HttpError(status, 'Injected fault', `fault injected by ${FAULT_HEADER}`, '/problems/injected-fault'));
+      next(status === undefined ? undefined : new HttpError(status, 'Injected fault', `fault injected by ${FAULT_HEADER}`, PROBLEM_TYPES.injectedFault));
     if (delayMs > 0) setTimeout(act, delayMs).unref();
     else act();
   };

@@ -5,6 +5,7 @@ import { HttpError } from './errors';
 import { faultInjection } from './fault-injection';
 import type { Readiness } from './readiness';
 import { requestContext } from './request-context';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 export interface ServiceAppOptions {
   /** The service's name, as used in `x-fault-inject`. */
@@ -71,7 +72,7 @@ export function createServiceApp(options: ServiceAppOptions, routes: (app: Expre
       res.json({ status: 'ready' });
       return;
     }
-    sendProblem(res, { type: '/problems/not-ready', title: 'Not ready', status: 503, detail: problems.join('; ') });
+    sendProblem(res, { type: PROBLEM_TYPES.notReady, title: 'Not ready', status: 503, detail: problems.join('; ') });
   });
 
   app.use(requireJsonBody());

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { HttpError, UpstreamError, UpstreamTimeoutError } from './errors';
 import { requestContext } from './request-context';
 import { Upstream } from './upstream';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 let server: Server;
 let baseUrl: string;
@@ -19,7 +20,7 @@ before(async () => {
     if (req.url === '/conflict') {
       res.statusCode = 409;
       res.setHeader('content-type', 'application/problem+json');
-      return res.end(JSON.stringify({ type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'no stock' }));
+      return res.end(JSON.stringify({ type: PROBLEM_TYPES.outOfStock, title: 'Conflict', status: 409, detail: 'no stock' }));
     }
     if (req.url === '/html') return res.end('<html>');
     // Chunked (no content-length), over the limit, and never finished: only a reader that counts as it goes stops.
@@ -62,7 +63,7 @@ test('an unreachable dependency is a 502', async () => {
 test('a 4xx problem is passed on unchanged', async () => {
   await assert.rejects(upstream().request('/conflict'), (error) => {
     assert.ok(error instanceof HttpError && !(error instanceof UpstreamError));
-    assert.deepEqual(error.toProblem(), { type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'no stock' });
+    assert.deepEqual(error.toProblem(), { type: PROBLEM_TYPES.outOfStock, title: 'Conflict', status: 409, detail: 'no stock' });
     return true;
   });
 });

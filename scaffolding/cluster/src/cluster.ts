@@ -10,7 +10,7 @@ import { cgroupLayout, checkHostNetwork, ensurePackages, hasCapSysResource, host
 import { type ImageSpec, writeOciArchive } from './oci';
 import { ensurePki } from './pki';
 import { CGROUP_NAME, COMPONENTS, type Component, CONTEXT, CRI_NAMESPACE, NETWORK, NODE_NAME, PORTS, type Paths, paths } from './settings';
-import { toolPath } from './tools';
+import { toolPath } from '@qoslab/native-stack';
 
 export const SANDBOX_IMAGE = 'docker.io/qoslab-local/pause:3.10.1';
 export const COREDNS_IMAGE = 'docker.io/qoslab-local/coredns:1.14.7';

@@ -1,7 +1,8 @@
 import { commonConfig, env } from '@qoslab/http-kit';
 import type { z } from 'zod';
+import { SERVICE_PORTS } from '@qoslab/contracts';
 
-export const configSchema = commonConfig({ port: 8081 }).extend({
+export const configSchema = commonConfig({ port: SERVICE_PORTS.catalog }).extend({
   /** How long the product list stays cached. */
   CATALOG_CACHE_TTL_MS: env.milliseconds.default(30_000),
   /** Simulated latency of the product source behind the cache. */

@@ -2,6 +2,7 @@ import { metrics } from '@opentelemetry/api';
 import { ConflictError, NotFoundError, UnprocessableError } from '@qoslab/http-kit';
 import type { LineItem, Reservation } from '@qoslab/contracts';
 import type { ProductInfo } from './products';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 /** Reservations are kept for idempotent retries and releases; the oldest are forgotten first. */
 const MAX_RESERVATIONS = 10_000;
@@ -36,17 +37,17 @@ export class StockLedger {
     const existing = this.reservations.get(reservationId);
     if (existing) {
       if (!sameItems(existing.items, items)) {
-        throw new UnprocessableError(`reservation ${reservationId} exists with other items`, '/problems/reservation-mismatch');
+        throw new UnprocessableError(`reservation ${reservationId} exists with other items`, PROBLEM_TYPES.reservationMismatch);
       }
       return { reservation: existing, created: false };
     }
     const unknown = items.filter((item) => !products.has(item.productId) || !this.available.has(item.productId));
     if (unknown.length > 0) {
-      throw new UnprocessableError(`unknown product: ${unknown.map((item) => item.productId).join(', ')}`, '/problems/unknown-product');
+      throw new UnprocessableError(`unknown product: ${unknown.map((item) => item.productId).join(', ')}`, PROBLEM_TYPES.unknownProduct);
     }
     const short = items.filter((item) => (this.available.get(item.productId) ?? 0) < item.quantity);
     if (short.length > 0) {
-      throw new ConflictError(`not enough stock for ${short.map((item) => item.productId).join(', ')}`, '/problems/out-of-stock', {
+      throw new ConflictError(`not enough stock for ${short.map((item) => item.productId).join(', ')}`, PROBLEM_TYPES.outOfStock, {
         productIds: short.map((item) => item.productId),
       });
     }

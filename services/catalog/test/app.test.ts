@@ -9,6 +9,7 @@ import { ProductCache } from '../src/product-cache';
 import { SEED_PRODUCTS } from '../src/products';
 import { StockLedger } from '../src/stock';
 import { assertProblem } from '@qoslab/http-kit/testing';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 function build() {
   const readiness = new Readiness();
@@ -52,7 +53,7 @@ test('POST /reservations takes stock once, even when retried', async () => {
   assert.equal(retry.status, 200);
   assert.deepEqual(retry.body, first.body);
   assert.equal(stock.stockOf('p-002'), 1);
-  assertProblem(await request(app).post('/reservations').send({ ...body, items: [{ productId: 'p-001', quantity: 5 }] }), 422, '/problems/reservation-mismatch');
+  assertProblem(await request(app).post('/reservations').send({ ...body, items: [{ productId: 'p-001', quantity: 5 }] }), 422, PROBLEM_TYPES.reservationMismatch);
 });
 
 test('POST /reservations: out of stock is 409 and takes nothing', async () => {
@@ -60,14 +61,14 @@ test('POST /reservations: out of stock is 409 and takes nothing', async () => {
   const response = await request(app)
     .post('/reservations')
     .send({ reservationId: randomUUID(), items: [{ productId: 'p-001', quantity: 1 }, { productId: 'p-002', quantity: 4 }] });
-  assertProblem(response, 409, '/problems/out-of-stock');
+  assertProblem(response, 409, PROBLEM_TYPES.outOfStock);
   assert.deepEqual(response.body.productIds, ['p-002']);
   assert.equal(stock.stockOf('p-001'), 1_000_000);
 });
 
 test('POST /reservations: unknown product is 422', async () => {
   const response = await request(build().app).post('/reservations').send({ reservationId: randomUUID(), items: [{ productId: 'p-404', quantity: 1 }] });
-  assertProblem(response, 422, '/problems/unknown-product');
+  assertProblem(response, 422, PROBLEM_TYPES.unknownProduct);
 });
 
 for (const [name, body] of [
@@ -79,7 +80,7 @@ for (const [name, body] of [
   ['array body', [1, 2]],
 ] as const) {
   test(`POST /reservations: ${name} is a 400`, async () => {
-    assertProblem(await request(build().app).post('/reservations').send(body as object), 400, '/problems/validation');
+    assertProblem(await request(build().app).post('/reservations').send(body as object), 400, PROBLEM_TYPES.validation);
   });
 }
 

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { commonConfig, env } from '@qoslab/http-kit';
 import { z } from 'zod';
+import { SERVICE_PORTS } from '@qoslab/contracts';
 
-export const configSchema = commonConfig({ port: 8085, upstreamTimeoutMs: 5000 }).extend({
+export const configSchema = commonConfig({ port: SERVICE_PORTS.console, upstreamTimeoutMs: 5000 }).extend({
   /** Jaeger's query service (its HTTP API, /api/traces). */
   JAEGER_URL: env.url.default('http://localhost:16686'),
   PROMETHEUS_URL: env.url.default('http://localhost:9090'),

@@ -1,9 +1,10 @@
 import { commonConfig, env } from '@qoslab/http-kit';
 import type { z } from 'zod';
+import { SERVICE_PORTS } from '@qoslab/contracts';
 
-export const configSchema = commonConfig({ port: 8080, upstreamTimeoutMs: 5000 }).extend({
-  CATALOG_URL: env.url.default('http://localhost:8081'),
-  ORDERS_URL: env.url.default('http://localhost:8082'),
+export const configSchema = commonConfig({ port: SERVICE_PORTS.gateway, upstreamTimeoutMs: 5000 }).extend({
+  CATALOG_URL: env.url.default(`http://localhost:${SERVICE_PORTS.catalog}`),
+  ORDERS_URL: env.url.default(`http://localhost:${SERVICE_PORTS.orders}`),
   /** The lab console as the browser reaches it; the shop links each new order's trace there. */
   CONSOLE_URL: env.url.optional(),
 });

@@ -8,6 +8,7 @@ import express from 'express';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { assertProblem } from '@qoslab/http-kit/testing';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 type Mode = 'ok' | 'error' | 'slow';
 const state = { catalog: 'ok' as Mode, orders: 'ok' as Mode, lastKey: undefined as string | undefined, lastBody: undefined as unknown };
@@ -37,7 +38,7 @@ before(async () => {
   catalog.get('/products', (_req, res) => void res.json({ products: [product, { ...product, id: 'p-002' }] }));
   catalog.get('/products/:id', (req, res) => {
     if (req.params.id === 'p-001') return void res.json(product);
-    res.status(404).type('application/problem+json').send(JSON.stringify({ type: '/problems/not-found', title: 'Not found', status: 404, detail: 'no product' }));
+    res.status(404).type('application/problem+json').send(JSON.stringify({ type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: 'no product' }));
   });
   const orders = express().use(express.json()).use(misbehave(() => state.orders));
   orders.post('/orders', (req, res) => {
@@ -47,7 +48,7 @@ before(async () => {
       return void res
         .status(400)
         .type('application/problem+json')
-        .send(JSON.stringify({ type: '/problems/validation', title: 'Invalid request', status: 400, errors: [{ path: 'body.items', message: 'Required' }] }));
+        .send(JSON.stringify({ type: PROBLEM_TYPES.validation, title: 'Invalid request', status: 400, errors: [{ path: 'body.items', message: 'Required' }] }));
     }
     if (state.lastKey === 'replay') res.set('idempotent-replayed', 'true');
     res.status(201).json(order);
@@ -55,7 +56,7 @@ before(async () => {
   orders.get('/orders', (req, res) => void res.json({ orders: [order], limit: req.query.limit }));
   orders.get('/orders/:id', (req, res) => {
     if (req.params.id === order.id) return void res.json(order);
-    res.status(404).type('application/problem+json').send(JSON.stringify({ type: '/problems/not-found', title: 'Not found', status: 404 }));
+    res.status(404).type('application/problem+json').send(JSON.stringify({ type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404 }));
   });
   const readiness = new Readiness();
   readiness.markReady();
@@ -93,8 +94,8 @@ test('GET /api/products and /api/products/:id come from the catalog', async () =
   assert.equal(list.status, 200);
   assert.equal(list.body.products.length, 2);
   assert.deepEqual((await request(app).get('/api/products/p-001')).body, product);
-  assertProblem(await request(app).get('/api/products/p-404'), 404, '/problems/not-found');
-  assertProblem(await request(app).get('/api/products/DROP%20TABLE'), 400, '/problems/validation');
+  assertProblem(await request(app).get('/api/products/p-404'), 404, PROBLEM_TYPES.notFound);
+  assertProblem(await request(app).get('/api/products/DROP%20TABLE'), 400, PROBLEM_TYPES.validation);
 });
 
 test('POST /api/orders forwards body and Idempotency-Key, answers 201 with Location', async () => {
@@ -110,7 +111,7 @@ test('POST /api/orders forwards body and Idempotency-Key, answers 201 with Locat
 
 test('POST /api/orders: the orders service validation problem reaches the client unchanged', async () => {
   const response = await request(app).post('/api/orders').send({ customer: {} });
-  assertProblem(response, 400, '/problems/validation');
+  assertProblem(response, 400, PROBLEM_TYPES.validation);
   assert.deepEqual(response.body.errors, [{ path: 'body.items', message: 'Required' }]);
 });
 
@@ -142,9 +143,9 @@ test('GET /api/orders passes a valid limit and rejects others', async () => {
 
 test('a dependency answering 5xx gives 502, a slow one 504', async () => {
   state.catalog = 'error';
-  assertProblem(await request(app).get('/api/products'), 502, '/problems/upstream-error');
+  assertProblem(await request(app).get('/api/products'), 502, PROBLEM_TYPES.upstreamError);
   state.catalog = 'slow';
-  assertProblem(await request(app).get('/api/products'), 504, '/problems/upstream-timeout');
+  assertProblem(await request(app).get('/api/products'), 504, PROBLEM_TYPES.upstreamTimeout);
   state.catalog = 'ok';
   state.orders = 'slow';
   assertProblem(await request(app).get(`/api/orders/${order.id}`), 504);

@@ -1,9 +1,10 @@
 import { commonConfig, env } from '@qoslab/http-kit';
 import { z } from 'zod';
+import { SERVICE_PORTS } from '@qoslab/contracts';
 
-export const configSchema = commonConfig({ port: 8082 }).extend({
-  CATALOG_URL: env.url.default('http://localhost:8081'),
-  PAYMENTS_URL: env.url.default('http://localhost:8083'),
+export const configSchema = commonConfig({ port: SERVICE_PORTS.orders }).extend({
+  CATALOG_URL: env.url.default(`http://localhost:${SERVICE_PORTS.catalog}`),
+  PAYMENTS_URL: env.url.default(`http://localhost:${SERVICE_PORTS.payments}`),
   /** PostgreSQL connection string; unset runs an embedded, in-memory PostgreSQL (PGlite) in-process. */
   DATABASE_URL: z
     .string()

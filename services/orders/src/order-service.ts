@@ -4,6 +4,7 @@ import type { Charge, CreateOrder, Order, Reservation } from '@qoslab/contracts'
 import { ConflictError, HttpError, PaymentDeclinedError, UnprocessableError, type Upstream } from '@qoslab/http-kit';
 import type { Logger } from '@qoslab/logger';
 import type { OrderRepository, StoredOrder } from './repository';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 const placed = metrics.getMeter('@qoslab/orders').createCounter('shop.orders', {
   description: 'Order placements, by outcome',
@@ -57,7 +58,7 @@ export class OrderService {
         if (decision !== 'resume') return decision;
         orderId = existing.id;
       } else if (!(await this.repository.insertPending({ id: orderId, idempotencyKey, requestHash: hash, email: request.customer.email }))) {
-        throw new ConflictError('an order with this Idempotency-Key is being placed right now; retry shortly', '/problems/order-in-progress');
+        throw new ConflictError('an order with this Idempotency-Key is being placed right now; retry shortly', PROBLEM_TYPES.orderInProgress);
       }
     } else {
       await this.repository.insertPending({ id: orderId, requestHash: hash, email: request.customer.email });
@@ -78,7 +79,7 @@ export class OrderService {
     const span = trace.getActiveSpan();
     if (existing.requestHash !== hash) {
       span?.addEvent('shop.security.idempotency_key_reuse', { 'shop.order.id': existing.id });
-      throw new UnprocessableError('this Idempotency-Key was used for a different order', '/problems/idempotency-key-reuse');
+      throw new UnprocessableError('this Idempotency-Key was used for a different order', PROBLEM_TYPES.idempotencyKeyReuse);
     }
     span?.setAttribute('shop.order.id', existing.id);
     switch (existing.status) {
@@ -89,7 +90,7 @@ export class OrderService {
         throw new PaymentDeclinedError(existing.id);
       case 'pending':
         if (Date.now() - existing.updatedAt.getTime() < ABANDONED_AFTER_MS) {
-          throw new ConflictError('an order with this Idempotency-Key is being placed right now; retry shortly', '/problems/order-in-progress');
+          throw new ConflictError('an order with this Idempotency-Key is being placed right now; retry shortly', PROBLEM_TYPES.orderInProgress);
         }
         return 'resume';
       case 'failed':

@@ -3,6 +3,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import request from 'supertest';
 import { card, type Harness, key, orderBody, startHarness } from './support';
 import { assertProblem } from '@qoslab/http-kit/testing';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 let h: Harness;
 before(async () => {
@@ -46,20 +47,20 @@ test('an Idempotency-Key reused for another order is a 422', async () => {
     .post('/orders')
     .set('idempotency-key', idempotencyKey)
     .send(orderBody({ items: [{ productId: 'p-003', quantity: 1 }] }));
-  assertProblem(reused, 422, '/problems/idempotency-key-reuse');
+  assertProblem(reused, 422, PROBLEM_TYPES.idempotencyKeyReuse);
   assert.equal(await h.countOrders(), 1);
 });
 
 test('out of stock passes the 409 on and keeps nothing', async () => {
   h.fakes.catalog = 'reject';
-  assertProblem(await request(h.app).post('/orders').send(orderBody()), 409, '/problems/out-of-stock');
+  assertProblem(await request(h.app).post('/orders').send(orderBody()), 409, PROBLEM_TYPES.outOfStock);
   assert.equal(await h.countOrders(), 0);
 });
 
 test('a declined card is a 402: the stock is released, a retry gets the same answer', async () => {
   h.fakes.payments = 'reject';
   const idempotencyKey = key();
-  assertProblem(await request(h.app).post('/orders').set('idempotency-key', idempotencyKey).send(orderBody()), 402, '/problems/payment-declined');
+  assertProblem(await request(h.app).post('/orders').set('idempotency-key', idempotencyKey).send(orderBody()), 402, PROBLEM_TYPES.paymentDeclined);
   assert.equal(h.fakes.releases.length, 1);
   const { rows } = await h.pool.query('SELECT status FROM orders');
   assert.deepEqual(rows, [{ status: 'payment_declined' }]);
@@ -69,9 +70,9 @@ test('a declined card is a 402: the stock is released, a retry gets the same ans
 
 test('catalog 5xx is a 502, catalog timeout a 504', async () => {
   h.fakes.catalog = 'error';
-  assertProblem(await request(h.app).post('/orders').send(orderBody()), 502, '/problems/upstream-error');
+  assertProblem(await request(h.app).post('/orders').send(orderBody()), 502, PROBLEM_TYPES.upstreamError);
   h.fakes.catalog = 'slow';
-  assertProblem(await request(h.app).post('/orders').send(orderBody()), 504, '/problems/upstream-timeout');
+  assertProblem(await request(h.app).post('/orders').send(orderBody()), 504, PROBLEM_TYPES.upstreamTimeout);
 });
 
 test('payments timeout is a 504; a retry with the same key completes the same order, charged once', async () => {
@@ -108,7 +109,7 @@ const invalid: [string, object, Record<string, string>?][] = [
 ];
 for (const [name, body, headers] of invalid) {
   test(`POST /orders: ${name} is a 400 and writes nothing`, async () => {
-    assertProblem(await request(h.app).post('/orders').set(headers ?? {}).send(body), 400, '/problems/validation');
+    assertProblem(await request(h.app).post('/orders').set(headers ?? {}).send(body), 400, PROBLEM_TYPES.validation);
     assert.equal(await h.countOrders(), 0);
     assert.equal(h.fakes.charges.size, 0);
   });

@@ -11,6 +11,7 @@ import { createPool } from '../src/database';
 import { migrate } from '../src/migrations';
 import { OrderService } from '../src/order-service';
 import { OrderRepository } from '../src/repository';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 export type Behaviour = 'ok' | 'reject' | 'error' | 'slow';
 
@@ -33,7 +34,7 @@ export class FakeDependencies {
         return void res
           .status(409)
           .type('application/problem+json')
-          .send(JSON.stringify({ type: '/problems/out-of-stock', title: 'Conflict', status: 409, detail: 'not enough stock for p-002' }));
+          .send(JSON.stringify({ type: PROBLEM_TYPES.outOfStock, title: 'Conflict', status: 409, detail: 'not enough stock for p-002' }));
       }
       const items = req.body.items.map((item: { productId: string; quantity: number }) => ({ ...item, name: `Product ${item.productId}`, unitPriceCents: 1000 }));
       res.status(201).json({ reservationId: req.body.reservationId, items, totalCents: items.reduce((sum: number, item: { quantity: number }) => sum + item.quantity * 1000, 0), currency: 'EUR' });
@@ -47,7 +48,7 @@ export class FakeDependencies {
       if (this.payments === 'slow') return;
       if (this.payments === 'error') return void res.status(503).end();
       if (this.payments === 'reject') {
-        return void res.status(402).type('application/problem+json').send(JSON.stringify({ type: '/problems/payment-declined', title: 'Payment declined', status: 402 }));
+        return void res.status(402).type('application/problem+json').send(JSON.stringify({ type: PROBLEM_TYPES.paymentDeclined, title: 'Payment declined', status: 402 }));
       }
       this.charges.set(req.body.orderId, (this.charges.get(req.body.orderId) ?? 0) + 1);
       res.status(201).json({ chargeId: `ch_${req.body.orderId}`, orderId: req.body.orderId, status: 'approved', amountCents: req.body.amountCents, currency: 'EUR', cardLast4: req.body.card.number.slice(-4) });

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createApp } from '../src/app';
 import { PaymentProvider } from '../src/provider';
 import { assertProblem } from '@qoslab/http-kit/testing';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 function build(failureRate = 0) {
   const readiness = new Readiness();
@@ -39,8 +40,8 @@ test('a retried charge for the same order is not charged twice', async () => {
 });
 
 test('the decline test card and the failure rate give 402', async () => {
-  assertProblem(await request(build()).post('/charges').send(charge({ card: { ...card, number: '4000000000000002' } })), 402, '/problems/payment-declined');
-  assertProblem(await request(build(1)).post('/charges').send(charge()), 402, '/problems/payment-declined');
+  assertProblem(await request(build()).post('/charges').send(charge({ card: { ...card, number: '4000000000000002' } })), 402, PROBLEM_TYPES.paymentDeclined);
+  assertProblem(await request(build(1)).post('/charges').send(charge()), 402, PROBLEM_TYPES.paymentDeclined);
 });
 
 for (const [name, body] of [
@@ -53,7 +54,7 @@ for (const [name, body] of [
   ['bad order id', charge({ orderId: '1' })],
 ] as const) {
   test(`POST /charges: ${name} is a 400`, async () => {
-    assertProblem(await request(build()).post('/charges').send(body), 400, '/problems/validation');
+    assertProblem(await request(build()).post('/charges').send(body), 400, PROBLEM_TYPES.validation);
   });
 }
 

@@ -1,7 +1,7 @@
 import { createServiceApp, parseRequest, type Readiness } from '@qoslab/http-kit';
 import type { Logger } from '@qoslab/logger';
 import type { Express } from 'express';
-import { z } from 'zod';
+import { cpuJobRequest, memoryJobRequest } from '@qoslab/contracts';
 import { JobAbandonedError, type JobLimits, type JobRunner } from './jobs';
 
 export interface WorkerDeps {
@@ -13,11 +13,8 @@ export interface WorkerDeps {
 }
 
 export function createApp({ logger, readiness, runner, limits, faultInjectionEnabled }: WorkerDeps): Express {
-  const cpuJob = z.strictObject({ units: z.number().int().min(1).max(limits.maxCpuUnits) });
-  const memoryJob = z.strictObject({
-    mib: z.number().int().min(1).max(limits.maxMemoryMib),
-    holdMs: z.number().int().min(0).max(limits.maxHoldMs),
-  });
+  const cpuJob = cpuJobRequest(limits);
+  const memoryJob = memoryJobRequest(limits);
 
   return createServiceApp({ service: 'worker', logger, readiness, faultInjectionEnabled }, (app) => {
     app.post('/jobs/cpu', async (req, res) => {

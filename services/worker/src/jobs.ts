@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { metrics, trace } from '@opentelemetry/api';
 import { HttpError } from '@qoslab/http-kit';
+import type { WorkerJobLimits } from '@qoslab/contracts';
+import { PROBLEM_TYPES } from '@qoslab/contracts';
 
 const MIB = 1024 * 1024;
 const PAGE = 4096;
@@ -18,10 +20,7 @@ const jobDuration = meter.createHistogram('shop.worker.job.duration', {
 });
 const held = meter.createGauge('shop.worker.memory.held', { description: 'Memory held by running memory jobs', unit: 'By' });
 
-export interface JobLimits {
-  maxCpuUnits: number;
-  maxMemoryMib: number;
-  maxHoldMs: number;
+export interface JobLimits extends WorkerJobLimits {
   maxConcurrentJobs: number;
 }
 
@@ -44,7 +43,7 @@ export interface MemoryResult {
 
 class BudgetExhaustedError extends HttpError {
   constructor(detail: string) {
-    super(429, 'Too many requests', detail, '/problems/budget-exhausted');
+    super(429, 'Too many requests', detail, PROBLEM_TYPES.budgetExhausted);
   }
 }
 

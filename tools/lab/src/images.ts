@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KIND_CLUSTER, type Kube, LabError, must, type Obj } from './kube.js';
 import { repoRoot } from './repo.js';
+import { type ProgramName, SERVICES } from '@qoslab/contracts';
 
 export type Log = (line: string) => void;
 
 /** The kit's own services, built from services/Dockerfile and tagged with their package version. */
-export const PROJECT_SERVICES = ['gateway', 'catalog', 'orders', 'payments', 'worker', 'console'] as const;
+export const PROJECT_SERVICES = [...SERVICES, 'console'] as const satisfies readonly ProgramName[];
 export const PROJECT_REPOSITORY = 'qoslab';
 
 /**

@@ -1,15 +1,11 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, toolPath } from '../lib/toolchain';
+import { repoRoot, toolPath } from './toolchain';
+import { SERVICE_PORTS, SERVICES, type ServiceName } from '@qoslab/contracts';
 import { busyPorts, freePort, ManagedProcess, type ProcessSpec } from './process';
 
 export const PORTS = {
-  gateway: 8080,
-  catalog: 8081,
-  orders: 8082,
-  payments: 8083,
-  worker: 8084,
-  console: 8085,
+  ...SERVICE_PORTS,
   postgres: 55432,
   otlpGrpc: 4317,
   otlpHttp: 4318,
@@ -47,8 +43,7 @@ export const URLS = {
   postgres: `postgres://postgres:postgres@${LOOPBACK}:${PORTS.postgres}/postgres`,
 } as const;
 
-export const SERVICES = ['catalog', 'payments', 'orders', 'gateway', 'worker'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export { SERVICES, type ServiceName };
 
 export interface StackOptions {
   /** Where logs and data go; each process logs to <runDir>/logs/<name>.log. */

@@ -17,7 +17,7 @@ export type ToolName =
   | 'kube-router'
   | 'pause';
 
-export const repoRoot = join(__dirname, '..', '..');
+export const repoRoot = join(__dirname, '..', '..', '..');
 
 const resolved = new Map<ToolName, string>();
 

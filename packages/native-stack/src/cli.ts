@@ -1,7 +1,7 @@
 // npm run stack: the shop and its observability stack as local processes, no container engine needed.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../lib/toolchain';
+import { repoRoot } from './toolchain';
 import { SERVICES, type Stack, startStack, URLS } from './stack';
 
 const TOOLCHAIN = join(repoRoot, 'tools', 'toolchain.sh');

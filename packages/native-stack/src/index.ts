@@ -1,0 +1,8 @@
+// The native stack: the shop and its telemetry backends as local processes, and what the tests and the
+// benchmark use to drive them and read what they produced.
+export { freePort, busyPorts, ManagedProcess, type ProcessSpec, type Readiness } from './process';
+export { freePorts, PORTS, type Ports, SERVICES, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack, URLS } from './stack';
+export { repoRoot, toolPath, type ToolName } from './toolchain';
+export { promQuery, promRange, promValue, type PromMatrixSeries, type PromSeries } from './prometheus';
+export { findTraces, getTrace, type JaegerSpan, type JaegerTrace } from './jaeger';
+export { median, readCpuSeconds, readRss } from './proc';

@@ -1,1 +1,0 @@
-export { repoRoot, toolPath, type ToolName } from '../../tools/lib/toolchain';
