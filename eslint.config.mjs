@@ -9,6 +9,11 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A workspace is reached by its package name, never by a relative path into its files.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(packages|services|scaffolding|tools/(qos|lab))/', message: 'import the workspace by its package name (@qoslab/…)' }] },
+      ],
     },
   },
   { files: ['**/*.mjs', '**/*.cjs', 'tools/**/*.js'], languageOptions: { globals: globals.node } },

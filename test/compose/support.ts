@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-import { findContainerCgroup, readCgroupStats, type CgroupStats } from '../../packages/telemetry/src/cgroup';
+import { findContainerCgroup, readCgroupStats, type CgroupStats } from '@qoslab/telemetry/cgroup';
 import { repoRoot } from '@qoslab/native-stack';
 import { run, type RunResult } from '../pipeline/support';
 

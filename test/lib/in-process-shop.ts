@@ -8,20 +8,11 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '@qoslab/embedded-p
 import { createHttpServer, Readiness, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
 import type { Express } from 'express';
-import { createApp as catalogApp } from '../../services/catalog/src/app';
-import { ProductCache } from '../../services/catalog/src/product-cache';
-import { SEED_PRODUCTS } from '../../services/catalog/src/products';
-import { StockLedger } from '../../services/catalog/src/stock';
-import { createApp as gatewayApp } from '../../services/gateway/src/app';
-import { createApp as ordersApp } from '../../services/orders/src/app';
-import { createPool } from '../../services/orders/src/database';
-import { migrate } from '../../services/orders/src/migrations';
-import { OrderService } from '../../services/orders/src/order-service';
-import { OrderRepository } from '../../services/orders/src/repository';
-import { createApp as paymentsApp } from '../../services/payments/src/app';
-import { PaymentProvider } from '../../services/payments/src/provider';
-import { createApp as workerApp } from '../../services/worker/src/app';
-import { JobRunner, type JobLimits } from '../../services/worker/src/jobs';
+import { createApp as catalogApp, ProductCache, SEED_PRODUCTS, StockLedger } from '@qoslab/catalog';
+import { createApp as gatewayApp } from '@qoslab/gateway';
+import { createPool, migrate, createApp as ordersApp, OrderRepository, OrderService } from '@qoslab/orders';
+import { createApp as paymentsApp, PaymentProvider } from '@qoslab/payments';
+import { JobRunner, type JobLimits, createApp as workerApp } from '@qoslab/worker';
 
 const LOOPBACK = '127.0.0.1';
 

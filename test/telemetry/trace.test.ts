@@ -10,7 +10,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createHttpServer, Readiness, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
 import type { Express } from 'express';
-import { createApp as gatewayApp } from '../../services/gateway/src/app';
+import { createApp as gatewayApp } from '@qoslab/gateway';
 import { type InProcessShop, startInProcessShop } from '../lib/in-process-shop';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -2,7 +2,7 @@
 // the deployed kit. Each move runs twice: against the hardened kit, where one item of the hardening
 // list stops it, and with that one item switched off, where it works. Nothing stays switched off.
 import type { Log } from './images.js';
-import { projectImage } from './images.js';
+import { restrictedWorkerContainer } from './deploy.js';
 import { type Kube, LabError, type Obj, sleep, until } from './kube.js';
 
 export const ATTACKER_NAMESPACE = 'lab-attacker';
@@ -67,17 +67,7 @@ function attackerPod(name: string, namespace: string, serviceAccount: string, au
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 1,
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: ATTACKER,
-          image: projectImage('worker'),
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', '3600'],
-          env: [{ name: 'NODE_OPTIONS', value: '' }],
-          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '64Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        },
-      ],
+      containers: [restrictedWorkerContainer(ATTACKER, ['sleep', '3600'])],
     },
   };
 }

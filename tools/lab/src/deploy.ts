@@ -128,6 +128,19 @@ export async function policiesEnforced(kube: Kube): Promise<boolean | undefined>
   }
 }
 
+/** A small container of the worker image, as restricted Pod Security requires, running `command`. */
+export function restrictedWorkerContainer(name: string, command: string[]): Obj {
+  return {
+    name,
+    image: projectImage('worker'),
+    imagePullPolicy: 'IfNotPresent',
+    command,
+    env: [{ name: 'NODE_OPTIONS', value: '' }],
+    resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '64Mi' } },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+}
+
 /** A pod that runs one line of Node in the worker image, as restricted Pod Security requires. */
 export function probePod(name: string, namespace: string, script: string, labels: Record<string, string> = {}): Obj {
   return {
@@ -139,17 +152,7 @@ export function probePod(name: string, namespace: string, script: string, labels
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name,
-          image: projectImage('worker'),
-          imagePullPolicy: 'IfNotPresent',
-          command: ['node', '-e', script],
-          env: [{ name: 'NODE_OPTIONS', value: '' }],
-          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '64Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-        },
-      ],
+      containers: [restrictedWorkerContainer(name, ['node', '-e', script])],
     },
   };
 }

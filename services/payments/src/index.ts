@@ -1,0 +1,3 @@
+// What payments is made of, for tests that compose the shop in one process; the program is main.ts.
+export { createApp } from './app';
+export { PaymentProvider } from './provider';
