@@ -1,3 +1,4 @@
+import type { MetricDefinition } from '@qoslab/contracts/metrics';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -74,4 +75,17 @@ export function substituteVariables(expr: string): string {
 export function evaluable(expression: Expression): string {
   const expr = substituteVariables(expression.expr);
   return expression.kind === 'alert' ? expr.replace(/(>=|<=|==|!=|>|<)\s*(?=[0-9.])/g, '$1 bool ') : expr;
+}
+
+const UNIT_SUFFIX: Record<string, string> = { s: '_seconds', By: '_bytes', ms: '_milliseconds' };
+
+/**
+ * The series names Prometheus stores for an instrument, as the OTLP translation (Collector and
+ * Prometheus alike) writes them: dots become underscores, a unit adds its suffix (annotations in braces
+ * add none), counters end in _total, and a histogram is its _bucket, _sum and _count.
+ */
+export function prometheusNames(metric: MetricDefinition): string[] {
+  const base = metric.name.replace(/\./g, '_') + (UNIT_SUFFIX[metric.unit] ?? '');
+  if (metric.kind === 'histogram') return [`${base}_bucket`, `${base}_sum`, `${base}_count`];
+  return [metric.kind === 'counter' || metric.kind === 'observable-counter' ? `${base}_total` : base];
 }

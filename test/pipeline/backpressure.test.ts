@@ -6,14 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { freePort, repoRoot, toolPath } from '@qoslab/native-stack';
-import { getOk, start, type Started } from './support';
-import { waitFor } from '@qoslab/http-kit/testing';
+import { freePort, ManagedProcess, repoRoot, toolPath } from '@qoslab/native-stack';
+import { getOk } from './support';
 
 const MAX_BATCHES = 120;
 const SPANS_PER_BATCH = 500;
 
-let collector: Started;
+let collector: ManagedProcess;
 const port: Record<string, number> = {};
 
 function batch(): unknown {
@@ -63,7 +62,7 @@ function sum(metrics: Map<string, number>, name: string, labelPart = ''): number
 
 before(async () => {
   for (const name of ['grpc', 'http', 'health', 'metrics', 'deadJaeger', 'deadPrometheus']) port[name] = await freePort();
-  collector = start(toolPath('otelcol'), ['--config', join(repoRoot, 'otel-collector', 'config.yaml')], {
+  const env = {
     ...process.env,
     OTELCOL_BIND_HOST: '127.0.0.1',
     OTELCOL_OTLP_GRPC_PORT: String(port.grpc),
@@ -76,13 +75,16 @@ before(async () => {
     OTELCOL_MEMORY_LIMIT_MIB: '48',
     OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16',
     OTELCOL_LOG_LEVEL: 'error',
-  });
-  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { abortIf: collector.exited });
+  };
+  const args = ['--config', join(repoRoot, 'otel-collector', 'config.yaml')];
+  collector = new ManagedProcess({ name: 'otel-collector', command: toolPath('otelcol'), args, env, ready: { http: `http://127.0.0.1:${port.health}/` } });
+  collector.start();
+  await collector.waitReady(30_000);
 });
 
 after(async () => {
   const code = await collector.stop();
-  assert.equal(code, 0, `the Collector did not stop cleanly:\n${collector.output()}`);
+  assert.equal(code, 0, `the Collector did not stop cleanly:\n${collector.tail()}`);
 });
 
 test('a burst against dead backends is refused and queued within bounds, not buffered without limit', async () => {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { freePort, repoRoot, toolPath } from '@qoslab/native-stack';
-import { getOk, run, start } from './support';
+import { freePort, ManagedProcess, repoRoot, toolPath } from '@qoslab/native-stack';
+import { getOk, run } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
 
 const collectorDir = join(repoRoot, 'otel-collector');
@@ -129,16 +129,20 @@ describe('Jaeger config', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_LISTEN_HOST: '127.0.0.1' };
     for (const [name, port] of Object.entries(ports)) env[name] = String(port);
 
-    const jaeger = start(toolPath('jaeger'), ['--config', jaegerConfig], env);
+    const jaeger = new ManagedProcess({
+      name: 'jaeger',
+      command: toolPath('jaeger'),
+      args: ['--config', jaegerConfig],
+      env,
+      ready: { http: `http://127.0.0.1:${ports.JAEGER_HEALTH_PORT}/status` },
+    });
+    jaeger.start();
     try {
-      await waitFor('Jaeger health', () => getOk(`http://127.0.0.1:${ports.JAEGER_HEALTH_PORT}/status`), {
-        abortIf: jaeger.exited,
-        timeoutMs: 30_000,
-      });
+      await jaeger.waitReady(30_000);
       const services = await waitFor(
         'Jaeger query API',
         () => getOk(`http://127.0.0.1:${ports.JAEGER_QUERY_PORT}/api/services`),
-        { abortIf: jaeger.exited },
+        { abortIf: () => (jaeger.running ? undefined : `Jaeger exited:\n${jaeger.tail()}`) },
       );
       // A fresh in-memory store knows no services yet: an empty answer without errors.
       const answer = JSON.parse(services) as { data: unknown; total: unknown; errors: unknown };
@@ -146,7 +150,7 @@ describe('Jaeger config', () => {
       assert.equal(answer.errors, null, services);
     } finally {
       const code = await jaeger.stop();
-      assert.equal(code, 0, `Jaeger did not shut down cleanly:\n${jaeger.output()}`);
+      assert.equal(code, 0, `Jaeger did not shut down cleanly:\n${jaeger.tail()}`);
     }
   });
 });

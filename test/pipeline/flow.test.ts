@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { freePort, getTrace, type PromSeries, promQuery, repoRoot, toolPath } from '@qoslab/native-stack';
-import { getOk, start, type Started } from './support';
+import { freePort, getTrace, ManagedProcess, type PromSeries, promQuery, repoRoot, toolPath } from '@qoslab/native-stack';
+import { getOk } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
 
 type Attribute = { key: string; value: { stringValue?: string; intValue?: string } };
@@ -25,7 +25,7 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const nanos = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
 
 
-const processes: Started[] = [];
+const processes: ManagedProcess[] = [];
 let scratch: string;
 const port: Record<string, number> = {};
 
@@ -179,16 +179,23 @@ before(async () => {
   const jaegerBinary = toolPath('jaeger');
   const prometheusBinary = toolPath('prometheus');
 
-  const jaeger = start(jaegerBinary, ['--config', join(repoRoot, 'observability', 'jaeger', 'config.yaml')], {
-    ...process.env,
-    JAEGER_LISTEN_HOST: '127.0.0.1',
-    JAEGER_HEALTH_PORT: String(port.jaegerHealth),
-    JAEGER_QUERY_PORT: String(port.jaegerQuery),
-    JAEGER_QUERY_GRPC_PORT: String(port.jaegerQueryGrpc),
-    JAEGER_OTLP_GRPC_PORT: String(port.jaegerGrpc),
-    JAEGER_OTLP_HTTP_PORT: String(port.jaegerHttp),
-  });
-  processes.push(jaeger);
+  processes.push(
+    new ManagedProcess({
+      name: 'jaeger',
+      command: jaegerBinary,
+      args: ['--config', join(repoRoot, 'observability', 'jaeger', 'config.yaml')],
+      env: {
+        ...process.env,
+        JAEGER_LISTEN_HOST: '127.0.0.1',
+        JAEGER_HEALTH_PORT: String(port.jaegerHealth),
+        JAEGER_QUERY_PORT: String(port.jaegerQuery),
+        JAEGER_QUERY_GRPC_PORT: String(port.jaegerQueryGrpc),
+        JAEGER_OTLP_GRPC_PORT: String(port.jaegerGrpc),
+        JAEGER_OTLP_HTTP_PORT: String(port.jaegerHttp),
+      },
+      ready: { http: `http://127.0.0.1:${port.jaegerHealth}/status` },
+    }),
+  );
 
   // The shipped Prometheus config with its own targets file (the Collector's metrics address on this
   // test's port) and a shorter scrape interval so the test does not wait 15 s per scrape.
@@ -199,34 +206,41 @@ before(async () => {
   assert.ok(shipped.includes('files: [targets/otel-collector.yml]'), 'prometheus.yml reads the Collector target from targets/otel-collector.yml');
   writeFileSync(join(promDir, 'targets', 'otel-collector.yml'), `- targets: ['127.0.0.1:${port.metrics}']\n`);
   writeFileSync(promConfig, shipped.replace('scrape_interval: 15s', 'scrape_interval: 2s'));
-  const prometheus = start(
-    prometheusBinary,
-    [
-      `--config.file=${promConfig}`,
-      `--storage.tsdb.path=${join(scratch, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port.prometheus}`,
-      '--web.enable-otlp-receiver',
-      '--enable-feature=exemplar-storage',
-    ],
-    process.env,
+  processes.push(
+    new ManagedProcess({
+      name: 'prometheus',
+      command: prometheusBinary,
+      args: [
+        `--config.file=${promConfig}`,
+        `--storage.tsdb.path=${join(scratch, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port.prometheus}`,
+        '--web.enable-otlp-receiver',
+        '--enable-feature=exemplar-storage',
+      ],
+      ready: { http: `http://127.0.0.1:${port.prometheus}/-/ready` },
+    }),
   );
-  processes.push(prometheus);
 
-  const collector = start(otelcol, ['--config', join(repoRoot, 'otel-collector', 'config.yaml')], {
-    ...process.env,
-    OTELCOL_BIND_HOST: '127.0.0.1',
-    OTELCOL_OTLP_GRPC_PORT: String(port.otlpGrpc),
-    OTELCOL_OTLP_HTTP_PORT: String(port.otlpHttp),
-    OTELCOL_HEALTH_PORT: String(port.health),
-    OTELCOL_METRICS_PORT: String(port.metrics),
-    JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.jaegerGrpc}`,
-    PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.prometheus}/api/v1/otlp/v1/metrics`,
-  });
-  processes.push(collector);
-
-  await waitFor('Jaeger health', () => getOk(`http://127.0.0.1:${port.jaegerHealth}/status`), { abortIf: jaeger.exited });
-  await waitFor('Prometheus readiness', () => getOk(`http://127.0.0.1:${port.prometheus}/-/ready`), { abortIf: prometheus.exited });
-  await waitFor('Collector health', () => getOk(`http://127.0.0.1:${port.health}/`), { abortIf: collector.exited });
+  processes.push(
+    new ManagedProcess({
+      name: 'otel-collector',
+      command: otelcol,
+      args: ['--config', join(repoRoot, 'otel-collector', 'config.yaml')],
+      env: {
+        ...process.env,
+        OTELCOL_BIND_HOST: '127.0.0.1',
+        OTELCOL_OTLP_GRPC_PORT: String(port.otlpGrpc),
+        OTELCOL_OTLP_HTTP_PORT: String(port.otlpHttp),
+        OTELCOL_HEALTH_PORT: String(port.health),
+        OTELCOL_METRICS_PORT: String(port.metrics),
+        JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.jaegerGrpc}`,
+        PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.prometheus}/api/v1/otlp/v1/metrics`,
+      },
+      ready: { http: `http://127.0.0.1:${port.health}/` },
+    }),
+  );
+  for (const managed of processes) managed.start();
+  for (const managed of processes) await managed.waitReady(60_000);
 
   await postJson(`http://127.0.0.1:${port.otlpHttp}/v1/traces`, shopTrace());
   await postJson(`http://127.0.0.1:${port.otlpHttp}/v1/metrics`, workerMetrics());
@@ -234,9 +248,9 @@ before(async () => {
 
 after(async () => {
   const failures: string[] = [];
-  for (const started of processes.reverse()) {
-    const code = await started.stop();
-    if (code !== 0) failures.push(`exit ${code}:\n${started.output()}`);
+  for (const managed of processes.reverse()) {
+    const code = await managed.stop();
+    if (code !== 0) failures.push(`${managed.name}: exit ${code}:\n${managed.tail()}`);
   }
   rmSync(scratch, { recursive: true, force: true });
   assert.deepEqual(failures, [], 'a pipeline process did not stop cleanly');

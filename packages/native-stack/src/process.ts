@@ -60,8 +60,9 @@ export async function busyPorts(ports: number[]): Promise<number[]> {
 }
 
 /**
- * One program of a local stack: started with its output appended to <logDir>/<name>.log, waited for
- * until it is ready, stopped with SIGTERM (SIGKILL after a grace period), and restartable.
+ * One program of a local stack: started with its output appended to <logDir>/<name>.log (kept in memory
+ * only, without a logDir), waited for until it is ready, stopped with SIGTERM (SIGKILL after a grace
+ * period), and restartable.
  */
 export class ManagedProcess {
   private child?: ChildProcess;
@@ -72,7 +73,7 @@ export class ManagedProcess {
 
   constructor(
     readonly spec: ProcessSpec,
-    private readonly logDir: string,
+    private readonly logDir?: string,
   ) {}
 
   get name(): string {
@@ -93,13 +94,16 @@ export class ManagedProcess {
   }
 
   logFile(): string {
+    if (!this.logDir) throw new Error(`${this.name} keeps no log file`);
     return join(this.logDir, `${this.spec.name}.log`);
   }
 
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
-    mkdirSync(this.logDir, { recursive: true });
-    this.log = createWriteStream(this.logFile(), { flags: 'a' });
+    if (this.logDir) {
+      mkdirSync(this.logDir, { recursive: true });
+      this.log = createWriteStream(this.logFile(), { flags: 'a' });
+    }
     this.output = '';
     this.exitCode = undefined;
     const child = spawn(this.spec.command, this.spec.args, {

@@ -1,5 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { type CgroupSource, readCgroupStats } from './cgroup';
+import { METRICS } from '@qoslab/contracts/metrics';
 
 /**
  * Reports the container's vital signs read from its own cgroup, the same numbers under Docker and
@@ -7,38 +8,14 @@ import { type CgroupSource, readCgroupStats } from './cgroup';
  */
 export function registerContainerMetrics(source: CgroupSource, meterName = '@qoslab/telemetry'): void {
   const meter = metrics.getMeter(meterName);
-  const memoryUsage = meter.createObservableGauge('shop.container.memory.usage', {
-    description: 'Memory charged to the container cgroup (includes page cache)',
-    unit: 'By',
-  });
-  const memoryLimit = meter.createObservableGauge('shop.container.memory.limit', {
-    description: 'Memory limit of the container cgroup; absent when unlimited',
-    unit: 'By',
-  });
-  const memoryEvents = meter.createObservableCounter('shop.container.memory.events', {
-    description: 'Memory events of the container cgroup (oom_kill: processes killed by the OOM killer)',
-    unit: '{event}',
-  });
-  const cpuUsage = meter.createObservableCounter('shop.container.cpu.usage', {
-    description: 'CPU time consumed by the container cgroup',
-    unit: 's',
-  });
-  const cpuPeriods = meter.createObservableCounter('shop.container.cpu.periods', {
-    description: 'CFS enforcement periods that elapsed while the cgroup had runnable tasks',
-    unit: '{period}',
-  });
-  const cpuThrottledPeriods = meter.createObservableCounter('shop.container.cpu.throttled.periods', {
-    description: 'CFS periods in which the cgroup hit its CPU quota and was throttled',
-    unit: '{period}',
-  });
-  const cpuThrottledTime = meter.createObservableCounter('shop.container.cpu.throttled.time', {
-    description: 'Total time the cgroup was throttled by its CPU quota',
-    unit: 's',
-  });
-  const pressure = meter.createObservableCounter('shop.container.pressure.stall.time', {
-    description: 'Pressure stall information: time tasks of the cgroup were stalled on a resource',
-    unit: 's',
-  });
+  const memoryUsage = meter.createObservableGauge(METRICS.containerMemoryUsage.name, METRICS.containerMemoryUsage);
+  const memoryLimit = meter.createObservableGauge(METRICS.containerMemoryLimit.name, METRICS.containerMemoryLimit);
+  const memoryEvents = meter.createObservableCounter(METRICS.containerMemoryEvents.name, METRICS.containerMemoryEvents);
+  const cpuUsage = meter.createObservableCounter(METRICS.containerCpuUsage.name, METRICS.containerCpuUsage);
+  const cpuPeriods = meter.createObservableCounter(METRICS.containerCpuPeriods.name, METRICS.containerCpuPeriods);
+  const cpuThrottledPeriods = meter.createObservableCounter(METRICS.containerCpuThrottledPeriods.name, METRICS.containerCpuThrottledPeriods);
+  const cpuThrottledTime = meter.createObservableCounter(METRICS.containerCpuThrottledTime.name, METRICS.containerCpuThrottledTime);
+  const pressure = meter.createObservableCounter(METRICS.containerPressureStallTime.name, METRICS.containerPressureStallTime);
 
   meter.addBatchObservableCallback(
     (result) => {

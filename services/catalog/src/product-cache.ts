@@ -1,12 +1,10 @@
 import { metrics, trace } from '@opentelemetry/api';
 import type { ProductInfo } from './products';
+import { METRICS } from '@qoslab/contracts/metrics';
 
 const meter = metrics.getMeter('@qoslab/catalog');
 const tracer = trace.getTracer('@qoslab/catalog');
-const lookups = meter.createCounter('shop.catalog.cache.lookups', {
-  description: 'Product list lookups, by whether the in-memory cache answered',
-  unit: '{lookup}',
-});
+const lookups = meter.createCounter(METRICS.cacheLookups.name, METRICS.cacheLookups);
 
 /**
  * Product data comes from a slow source (simulated with a delay) and is cached in memory for a TTL.

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from '@qoslab/http-k
 import type { LineItem, Reservation } from '@qoslab/contracts';
 import type { ProductInfo } from './products';
 import { PROBLEM_TYPES } from '@qoslab/contracts';
+import { METRICS } from '@qoslab/contracts/metrics';
 
 /** Reservations are kept for idempotent retries and releases; the oldest are forgotten first. */
 const MAX_RESERVATIONS = 10_000;
@@ -19,10 +20,7 @@ export class StockLedger {
     for (const [id, quantity] of initial) this.available.set(id, quantity);
     metrics
       .getMeter('@qoslab/catalog')
-      .createObservableGauge('shop.catalog.stock.available', {
-        description: 'Units of each product that can still be reserved',
-        unit: '{item}',
-      })
+      .createObservableGauge(METRICS.stockAvailable.name, METRICS.stockAvailable)
       .addCallback((result) => {
         for (const [id, quantity] of this.available) result.observe(quantity, { 'shop.product.id': id });
       });

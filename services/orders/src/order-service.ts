@@ -5,11 +5,9 @@ import { ConflictError, HttpError, PaymentDeclinedError, UnprocessableError, typ
 import type { Logger } from '@qoslab/logger';
 import type { OrderRepository, StoredOrder } from './repository';
 import { PROBLEM_TYPES } from '@qoslab/contracts';
+import { METRICS } from '@qoslab/contracts/metrics';
 
-const placed = metrics.getMeter('@qoslab/orders').createCounter('shop.orders', {
-  description: 'Order placements, by outcome',
-  unit: '{order}',
-});
+const placed = metrics.getMeter('@qoslab/orders').createCounter(METRICS.orders.name, METRICS.orders);
 
 /** A pending order older than this is taken to be abandoned (its request died) and may be resumed. */
 const ABANDONED_AFTER_MS = 30_000;

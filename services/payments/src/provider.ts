@@ -2,16 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { metrics } from '@opentelemetry/api';
 import type { Charge, ChargeRequest } from '@qoslab/contracts';
 import { PaymentDeclinedError } from '@qoslab/http-kit';
+import { METRICS } from '@qoslab/contracts/metrics';
 
 /** Cards that the simulated provider always declines, as test card numbers do at real providers. */
 export const DECLINED_CARDS = new Set(['4000000000000002']);
 const MAX_REMEMBERED = 10_000;
 
-const duration = metrics.getMeter('@qoslab/payments').createHistogram('shop.payment.duration', {
-  description: 'Time the payment provider took to decide on a charge',
-  unit: 's',
-  advice: { explicitBucketBoundaries: [0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5] },
-});
+const duration = metrics.getMeter('@qoslab/payments').createHistogram(METRICS.paymentDuration.name, METRICS.paymentDuration);
 
 export interface ProviderOptions {
   latencyMs: number;

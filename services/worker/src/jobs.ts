@@ -3,6 +3,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import { HttpError } from '@qoslab/http-kit';
 import type { WorkerJobLimits } from '@qoslab/contracts';
 import { PROBLEM_TYPES } from '@qoslab/contracts';
+import { METRICS } from '@qoslab/contracts/metrics';
 
 const MIB = 1024 * 1024;
 const PAGE = 4096;
@@ -11,14 +12,10 @@ export const ITERATIONS_PER_UNIT = 200_000;
 
 const meter = metrics.getMeter('@qoslab/worker');
 const tracer = trace.getTracer('@qoslab/worker');
-const jobs = meter.createCounter('shop.worker.jobs', { description: 'Jobs the worker ran, by kind and outcome', unit: '{job}' });
-const active = meter.createUpDownCounter('shop.worker.jobs.active', { description: 'Jobs running now', unit: '{job}' });
-const jobDuration = meter.createHistogram('shop.worker.job.duration', {
-  description: 'Wall-clock time of a job, including time waiting for CPU',
-  unit: 's',
-  advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] },
-});
-const held = meter.createGauge('shop.worker.memory.held', { description: 'Memory held by running memory jobs', unit: 'By' });
+const jobs = meter.createCounter(METRICS.workerJobs.name, METRICS.workerJobs);
+const active = meter.createUpDownCounter(METRICS.workerJobsActive.name, METRICS.workerJobsActive);
+const jobDuration = meter.createHistogram(METRICS.workerJobDuration.name, METRICS.workerJobDuration);
+const held = meter.createGauge(METRICS.workerMemoryHeld.name, METRICS.workerMemoryHeld);
 
 export interface JobLimits extends WorkerJobLimits {
   maxConcurrentJobs: number;
