@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { repoRoot } from '@qoslab/native-stack';
+import { TEMPLATE_PATHS } from '@qoslab/qos-cli';
 import { deployed, deployedText, k8sDir, kubeCheck, label, podTemplate, runKubeCheck, type Obj } from './support';
 
 let everything: string;
@@ -57,6 +59,16 @@ describe('schema validation (kubectl-validate, offline)', () => {
 });
 
 describe('Pod Security "restricted" (pod-security-admission, latest)', () => {
+  it('kube-check and the qos CLI find pod templates in the same kinds, at the same paths', () => {
+    const go = readFileSync(join(repoRoot, 'tools', 'kube-check', 'psa.go'), 'utf8');
+    const table = go.slice(go.indexOf('var templatePaths'), go.indexOf('\n}', go.indexOf('var templatePaths')));
+    const paths = Object.fromEntries(
+      [...table.matchAll(/"(\w+)":\s+(nil|\{([^}]*)\})/g)].map((match) => [match[1], match[2] === 'nil' ? [] : [...(match[3] ?? '').matchAll(/"(\w+)"/g)].map((key) => key[1])]),
+    );
+    assert.ok(Object.keys(paths).length >= 9, `read only ${Object.keys(paths).join(', ')} from psa.go`);
+    assert.deepEqual(paths, TEMPLATE_PATHS);
+  });
+
   it('admits every pod template', () => {
     const { status, stdout, stderr } = runKubeCheck(['psa', '--json', '-'], everything);
     assert.equal(status, 0, `${stderr}${stdout}`);

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot, toolPath } from '@qoslab/native-stack';
+import { podTemplateOf } from '@qoslab/qos-cli';
 
 export const k8sDir = join(repoRoot, 'k8s');
 
@@ -44,13 +45,8 @@ export function deployed(): Obj[] {
 /** The same, as one multi-document YAML text. */
 export const deployedText = (): string => `${rendered(join(k8sDir, 'overlays', 'kind'))}\n---\n${rendered(join(k8sDir, 'experiment'))}`;
 
-export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
-
-export function podTemplate(obj: Obj): Obj | undefined {
-  if (obj.kind === 'Pod') return obj;
-  if (obj.kind === 'CronJob') return obj.spec?.jobTemplate?.spec?.template;
-  return WORKLOAD_KINDS.has(obj.kind) ? obj.spec?.template : undefined;
-}
+/** The pod template of a workload, where the qos CLI finds it (every workload kind); undefined otherwise. */
+export const podTemplate = (obj: Obj): Obj | undefined => podTemplateOf(obj) as Obj | undefined;
 
 export function allContainers(template: Obj): Obj[] {
   return [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])];

@@ -50,6 +50,15 @@ export const TEMPLATE_PATHS: Record<string, string[]> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
 };
 
+/** The pod template of a workload object (the object itself for a Pod); undefined for other kinds. */
+export function podTemplateOf(object: Json): unknown {
+  const path = TEMPLATE_PATHS[object.kind as string];
+  if (path === undefined) return undefined;
+  let template: unknown = object;
+  for (const key of path) template = isObject(template) ? template[key] : undefined;
+  return template;
+}
+
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 function listFiles(path: string): string[] {
@@ -179,12 +188,11 @@ export function podTemplates(objects: KubeObject[]): PodTemplate[] {
     const kind = object.kind as string;
     const path = TEMPLATE_PATHS[kind];
     if (path === undefined) continue;
+    const template = podTemplateOf(object);
     const metadata = isObject(object.metadata) ? object.metadata : {};
     const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? `${metadata.generateName}*` : '?';
     const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
     const label = `${source}: ${kind} ${namespace ? `${namespace}/` : ''}${name}`;
-    let template: unknown = object;
-    for (const key of path) template = isObject(template) ? template[key] : undefined;
     if (!isObject(template)) throw new InputError(`${label}: no pod template at .${path.join('.')}`);
     const spec = template.spec;
     if (!isObject(spec)) throw new InputError(`${label}: the pod template has no spec`);
