@@ -46,10 +46,6 @@ export class Chain {
     return chain;
   }
 
-  pids(): Map<string, number> {
-    return new Map(this.hops.map((managed) => [managed.name, managed.pid ?? -1]));
-  }
-
   async stop(): Promise<void> {
     this.untrack();
     await Promise.all(this.hops.map((managed) => managed.stop()));

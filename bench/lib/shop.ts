@@ -1,6 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagedProcess, type Ports, type ProcessSpec, type ServiceName, SERVICES, stackSpecs } from '@qoslab/native-stack';
 import { track } from './cleanup';
 import { pinned } from './cpus';
@@ -111,17 +110,6 @@ export function backendSpec(name: Backend, options: ShopOptions & { dataDir?: st
   const spec = pinned(stackSpec(name, options), 'others');
   if (name === 'postgres' && options.dataDir) return { ...spec, env: { ...spec.env, PGDATA: options.dataDir } };
   return spec;
-}
-
-/** Polls readiness every 10 ms (the stack's own wait polls every 200 ms, too coarse to time start-up). */
-export async function waitReadyFine(managed: ManagedProcess, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (!managed.running) throw new Error(`${managed.name} exited before it was ready:\n${managed.tail()}`);
-    if (await managed.isReady()) return;
-    await sleep(10);
-  }
-  throw new Error(`${managed.name} was not ready within ${timeoutMs} ms:\n${managed.tail()}`);
 }
 
 /** One running set of the five shop services (and a fresh PostgreSQL), all in one telemetry configuration. */

@@ -16,7 +16,7 @@ import { launchChromium, screenshotPath } from '../lib/browser';
 import { newTraceparent, orderTraceProblems } from '../lib/jaeger';
 import { dashboardFiles, substituteVariables } from '../lib/promql';
 import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
-import { getTrace, promQuery, repoRoot } from '@qoslab/native-stack';
+import { getTrace, promQuery, promValue, repoRoot } from '@qoslab/native-stack';
 import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the local cluster needs root (CI runs as root)';
@@ -270,7 +270,7 @@ describe('the sampling exercise', { skip: SKIP }, () => {
     const bound = (n: number) => 4 * Math.sqrt(n * ratio * (1 - ratio));
     const prometheus = await forward('observability', 'svc/prometheus', 9090);
     const jaeger = await forward('observability', 'svc/jaeger', 16686);
-    const one = async (query: string) => Number((await promQuery(prometheus.url, query))[0]?.value[1] ?? 0);
+    const one = (query: string) => promValue(prometheus.url, query);
     const samplerOf = (pod: Obj) => (pod.spec.containers[0].env as Obj[]).find((e) => e.name === 'OTEL_TRACES_SAMPLER')?.value as string | undefined;
     // The gateway's one pod once a rollout is over (the old one gone), with the sampler wanted.
     const rolledOut = async (sampler: string | undefined): Promise<Obj> => {
