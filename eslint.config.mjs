@@ -12,7 +12,7 @@ export default tseslint.config(
       // A workspace is reached by its package name, never by a relative path into its files.
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(\\.\\./)+(packages|services|scaffolding|tools/(qos|lab))/', message: 'import the workspace by its package name (@qoslab/…)' }] },
+        { patterns: [{ regex: '^(\\.\\./)+(packages|services|scaffolding|tools/(qos|lab)|bench|test)/', message: 'import the workspace by its package name (@qoslab/…)' }] },
       ],
     },
   },

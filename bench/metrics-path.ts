@@ -18,9 +18,9 @@ import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { parse, stringify } from 'yaml';
-import { freePort, freePorts, ManagedProcess, repoRoot, toolPath } from '@qoslab/native-stack';
+import { CollectorMetrics, freePort, freePorts, ManagedProcess, repoRoot, toolPath } from '@qoslab/native-stack';
 import { stopAll, track } from './lib/cleanup';
-import { CollectorMetrics } from './lib/collector-metrics';
+
 import { cpuWindow, RssSampler } from './lib/proc';
 import { backendSpec } from './lib/shop';
 import { spread } from './lib/stats';

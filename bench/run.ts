@@ -20,6 +20,7 @@ import { FULL, QUICK } from './lib/settings';
 import { ensureAutoInstrumentations, ensureBuilt, ensureWrk, SetupError } from './lib/setup';
 import { backendSpec } from './lib/shop';
 import { runCollector } from './phases/collector';
+import { runOutage } from './phases/outage';
 import { runOverhead } from './phases/overhead';
 import { runProfile } from './phases/profile';
 import { runStartup } from './phases/startup';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const startup = await runStartup(context);
   const overhead = await runOverhead(context);
   const profile = await runProfile(context);
+  const outage = await runOutage(context);
   const collector = await runCollector(context);
 
   for (const managed of [...backends.values()].reverse()) await managed.stop();
@@ -107,8 +109,9 @@ async function main(): Promise<void> {
     overhead,
     startup,
     profile,
+    outage,
     collector,
-    goals: evaluateGoals({ overhead, startup, settings }),
+    goals: evaluateGoals({ overhead, startup, outage, settings }),
     sizing: sizing({ overhead, collector, settings }),
   };
   mkdirSync(dirname(out), { recursive: true });

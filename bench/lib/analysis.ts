@@ -13,6 +13,8 @@ export const GOALS = {
   /** Telemetry off, GET /api/products: p99 over p50. */
   tailRatio: 3,
   startupRatio: 1.3,
+  /** The Collector frozen, stopped or a black hole: the services' median latency over it with the Collector up. */
+  outageLatency: 1.2,
   loadRssMiB: 96,
 };
 
@@ -33,7 +35,7 @@ const points = (fraction: number) => `${(fraction * 100).toFixed(1)} percentage 
 /** Whether a goal is met and, when it is not, by how much. */
 const judge = (met: boolean, missedBy: () => string): Pick<Goal, 'met' | 'missedBy'> => (met ? { met } : { met, missedBy: missedBy() });
 
-export function evaluateGoals(results: Pick<Results, 'overhead' | 'startup' | 'settings'>): Goal[] {
+export function evaluateGoals(results: Pick<Results, 'overhead' | 'startup' | 'outage' | 'settings'>): Goal[] {
   const goals: Goal[] = [];
   const { overhead, startup } = results;
   for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
@@ -96,6 +98,16 @@ export function evaluateGoals(results: Pick<Results, 'overhead' | 'startup' | 's
       target: `≤ ${GOALS.startupRatio.toFixed(2)}x`,
       measured: `${ratio.median.toFixed(2)}x (range ${ratio.min.toFixed(2)}x to ${ratio.max.toFixed(2)}x)`,
       ...judge(ratio.median <= GOALS.startupRatio, () => pct(ratio.median / GOALS.startupRatio - 1)),
+    });
+  }
+  for (const [fault, figures] of Object.entries(results.outage.byFault)) {
+    const ratio = figures.p50;
+    goals.push({
+      id: `outage-${fault.replace(/ /g, '-')}`,
+      description: `${ENDPOINTS.products}, one connection: median latency with the Collector ${fault} over the Collector up`,
+      target: `≤ ${GOALS.outageLatency.toFixed(2)}x`,
+      measured: `${ratio.median.toFixed(2)}x (range ${ratio.min.toFixed(2)}x to ${ratio.max.toFixed(2)}x)`,
+      ...judge(ratio.median <= GOALS.outageLatency, () => pct(ratio.median / GOALS.outageLatency - 1)),
     });
   }
   const contained = overhead.memory.contained ? 'contained' : undefined;

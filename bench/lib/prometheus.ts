@@ -1,4 +1,4 @@
-import { promRange } from '@qoslab/native-stack';
+import { promRange } from '@qoslab/observability-client';
 
 /**
  * The service.instance.id (Prometheus: instance) of the process with this pid, from target_info. The

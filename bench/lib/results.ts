@@ -82,6 +82,20 @@ export interface ProfileResults {
   byConfig: Record<string, Record<string, ProfileSummary>>;
 }
 
+export interface OutageFigures {
+  /** GET /api/products with the fault on, and with the Collector up in the turn just before. */
+  during: EndpointFigures;
+  baseline: EndpointFigures;
+  /** During over baseline, turn by turn. */
+  p50: Spread;
+  p99: Spread;
+}
+
+export interface OutageResults {
+  /** Per fault (COLLECTOR_FAULTS of @qoslab/native-stack). */
+  byFault: Record<string, OutageFigures>;
+}
+
 export interface CollectorStep {
   targetSpansPerSecond: number;
   achievedSpansPerSecond: number;
@@ -148,6 +162,7 @@ export interface Results {
   overhead: OverheadResults;
   startup: StartupResults;
   profile: ProfileResults;
+  outage: OutageResults;
   collector: CollectorResults;
   goals: Goal[];
   sizing: { designRate: { productsPerSecond: number; ordersPerSecond: number }; rows: SizingRow[] };

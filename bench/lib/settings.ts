@@ -21,6 +21,12 @@ export interface Settings {
     configs: TelemetryConfig[];
     repetitions: number;
   };
+  outage: {
+    /** Sequential GET /api/products (one connection) per turn, with the Collector up and with each fault in turn. */
+    measureSeconds: number;
+    warmupSeconds: number;
+    repetitions: number;
+  };
   collector: {
     /** Offered span rates, in spans per second, tried in order until one is not sustained. */
     rates: number[];
@@ -45,6 +51,7 @@ export const FULL: Settings = {
     containedLimitsMiB: { contained: 128, 'contained-large': 256 },
   },
   startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'no-pino', 'curated-cached', 'off-cached'], repetitions: 7 },
+  outage: { measureSeconds: 8, warmupSeconds: 5, repetitions: 5 },
   collector: {
     rates: [1000, 2000, 4000, 6000, 8000, 12000, 16000, 24000, 32000, 48000, 64000],
     stepSeconds: 20,
@@ -59,5 +66,6 @@ export const QUICK: Settings = {
   metricExportIntervalMs: 2000,
   overhead: { ...FULL.overhead, repetitions: 1, connections: 4, idleSeconds: 3, warmupSeconds: 1, measureSeconds: 3, workerSeconds: 2 },
   startup: { ...FULL.startup, repetitions: 1 },
+  outage: { measureSeconds: 2, warmupSeconds: 1, repetitions: 1 },
   collector: { rates: [500, 1000, 2000], stepSeconds: 3, drainSeconds: 5, repetitions: 1 },
 };

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { track } from './cleanup';
 import { pinnedCommand } from './cpus';
+import type { EndpointFigures } from './results';
+import { spread } from './stats';
 
 const WRK_SCRIPTS = join(__dirname, '..', 'wrk');
 
@@ -85,4 +87,25 @@ export function runWrk(wrk: string, run: WrkRun): Promise<WrkResult> {
       });
     });
   });
+}
+
+/** More failed requests than this share makes a measurement worthless: the run stops. */
+const MAX_ERROR_SHARE = 0.01;
+
+export function checkErrors(what: string, result: WrkResult): void {
+  if (result.requests === 0) throw new Error(`${what}: no request completed`);
+  if (result.errors / result.requests > MAX_ERROR_SHARE) {
+    throw new Error(`${what}: ${result.errors} of ${result.requests} requests failed; see the service logs`);
+  }
+}
+
+/** Several runs of one load, summarised. */
+export function wrkFigures(results: WrkResult[]): EndpointFigures {
+  return {
+    throughput: spread(results.map((r) => r.throughput), 1),
+    p50Ms: spread(results.map((r) => r.latencyMs.p50), 2),
+    p99Ms: spread(results.map((r) => r.latencyMs.p99), 2),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+  };
 }

@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManagedProcess, readCpuSeconds, readRss, repoRoot } from '@qoslab/native-stack';
+import { CollectorMetrics, ManagedProcess, readCpuSeconds, readRss, repoRoot } from '@qoslab/native-stack';
 import { track } from '../lib/cleanup';
-import { CollectorMetrics } from '../lib/collector-metrics';
+
 import { type Context, shopOptions } from '../lib/context';
 import type { CollectorResults, CollectorStep } from '../lib/results';
 import { backendSpec, url } from '../lib/shop';

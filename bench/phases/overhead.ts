@@ -11,7 +11,7 @@ import { HEAP_TOTAL, HEAP_USED, instanceOf, maxHeapBytes } from '../lib/promethe
 import { type CpuFigures, type Endpoint, ENDPOINTS, type EndpointFigures, type MemoryFigures, type OverheadResults } from '../lib/results';
 import { isContained, Shop, url } from '../lib/shop';
 import { pairedRatios, spread } from '../lib/stats';
-import { runWrk, type WrkResult } from '../lib/wrk';
+import { checkErrors, runWrk, wrkFigures, type WrkResult } from '../lib/wrk';
 
 const LOADS = {
   products: { script: 'products.lua', path: '/api/products' },
@@ -23,8 +23,6 @@ const CHAIN = 'chain';
 
 /** Configurations whose services export the runtime metrics the heap figures come from. */
 const HEAP_CONFIGS = new Set(['curated']);
-/** More failed requests than this share makes a measurement worthless: the run stops. */
-const MAX_ERROR_SHARE = 0.01;
 const MIB = 1024 * 1024;
 
 interface Sample {
@@ -39,13 +37,6 @@ interface Sample {
 }
 
 const epochSeconds = () => Date.now() / 1000;
-
-function checkErrors(what: string, result: WrkResult): void {
-  if (result.requests === 0) throw new Error(`${what}: no request completed`);
-  if (result.errors / result.requests > MAX_ERROR_SHARE) {
-    throw new Error(`${what}: ${result.errors} of ${result.requests} requests failed; see the service logs`);
-  }
-}
 
 async function measureOnce(context: Context, config: string, label: string): Promise<Sample> {
   const { settings, wrk, log } = context;
@@ -168,16 +159,6 @@ async function heapFigures(prometheus: string, samples: Sample[]): Promise<Map<s
   return out;
 }
 
-function figures(results: WrkResult[]): EndpointFigures {
-  return {
-    throughput: spread(results.map((r) => r.throughput), 1),
-    p50Ms: spread(results.map((r) => r.latencyMs.p50), 2),
-    p99Ms: spread(results.map((r) => r.latencyMs.p99), 2),
-    errors: results.reduce((sum, r) => sum + r.errors, 0),
-    requests: results.reduce((sum, r) => sum + r.requests, 0),
-  };
-}
-
 export async function runOverhead(context: Context): Promise<OverheadResults> {
   const skipped: Record<string, string> = {};
   const unavailable = memoryCgroupsUnavailable();
@@ -221,7 +202,7 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
     const ratiosToBaseline: OverheadResults['endpoints'][Endpoint]['ratiosToBaseline'] = {};
     const series = (config: string, pick: (result: WrkResult) => number) => of(config).map((sample) => pick(sample.wrk[endpoint]));
     for (const config of o.configs) {
-      byConfig[config] = figures(of(config).map((sample) => sample.wrk[endpoint]));
+      byConfig[config] = wrkFigures(of(config).map((sample) => sample.wrk[endpoint]));
       if (config === baseline) continue;
       ratiosToBaseline[config] = {
         throughput: spread(pairedRatios(series(config, (r) => r.throughput), series(baseline, (r) => r.throughput))),
@@ -233,7 +214,7 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
   }
   const baselineProducts = of(baseline).map((sample) => sample.wrk.products);
   const chainFigures: OverheadResults['chain'] = {
-    products: figures(chain),
+    products: wrkFigures(chain),
     baselineOverChain: spread(pairedRatios(baselineProducts.map((r) => r.throughput), chain.map((r) => r.throughput))),
     baselineP99OverP50: spread(baselineProducts.map((r) => r.latencyMs.p99 / r.latencyMs.p50)),
   };

@@ -325,6 +325,20 @@ export function reportView(results: Results, resultsPath: string) {
     }),
   );
 
+  const outageTable = table(
+    ['Collector', 'p50 (ms)', 'p50, Collector up (ms)', 'p50 over up', 'p99 (ms)', 'p99, Collector up (ms)', 'p99 over up', 'failed / requests'],
+    Object.entries(results.outage.byFault).map(([fault, figures]) => [
+      fault,
+      show(figures.during.p50Ms, f2),
+      show(figures.baseline.p50Ms, f2),
+      showRatio(figures.p50),
+      show(figures.during.p99Ms, f2),
+      show(figures.baseline.p99Ms, f2),
+      showRatio(figures.p99),
+      `${figures.during.errors} / ${figures.during.requests}`,
+    ]),
+  );
+
   const lastSteps = collector.repetitions.map((run) => run.steps.at(-1));
   const collectorRunsTable = table(
     ['repetition', 'highest sustained (spans/s)', 'first step not sustained', 'why'],
@@ -425,6 +439,9 @@ export function reportView(results: Results, resultsPath: string) {
       .filter(([config]) => isContained(config))
       .map(([name, why]) => ({ name, why })),
     memoryTable,
+    outageTable,
+    outageSeconds: settings.outage.measureSeconds,
+    outageRepetitions: settings.outage.repetitions,
     collectorRates: c.rates.join(', '),
     collectorStepSeconds: c.stepSeconds,
     collectorDrainSeconds: c.drainSeconds,

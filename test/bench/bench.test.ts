@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Results } from '../../bench/lib/results';
-import { isSpread, type Spread } from '../../bench/lib/stats';
-import { repoRoot, SERVICES } from '@qoslab/native-stack';
+import type { Results } from '@qoslab/bench/lib/results';
+import { isSpread, type Spread } from '@qoslab/bench/lib/stats';
+import { COLLECTOR_FAULTS, repoRoot, SERVICES } from '@qoslab/native-stack';
 
 const BACKENDS = ['otel-collector', 'jaeger', 'prometheus', 'postgres'];
 const TIMEOUT_MS = 12 * 60_000;
@@ -142,6 +142,20 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
     for (const probe of ['bareNode', 'register', 'sdkNodeLoad'] as const) assertSpread(startup.preload[probe], `preload probe ${probe}`);
   });
 
+  test('the Collector unavailable: each fault measured in every repetition, beside the Collector up', () => {
+    const { outage, settings } = results;
+    assert.deepEqual(Object.keys(outage.byFault).sort(), [...COLLECTOR_FAULTS].sort());
+    for (const [fault, figures] of Object.entries(outage.byFault)) {
+      for (const side of ['during', 'baseline'] as const) {
+        assert.equal(figures[side].p50Ms.n, settings.outage.repetitions, `${fault} ${side}: not one figure per repetition`);
+        assert.ok(figures[side].requests > 0 && figures[side].errors <= figures[side].requests * 0.01, `${fault} ${side}: ${figures[side].errors} of ${figures[side].requests} failed`);
+      }
+      assertSpread(figures.p50, `${fault} p50 ratio`);
+      assertSpread(figures.p99, `${fault} p99 ratio`);
+      assert.ok(results.goals.some((goal) => goal.id === `outage-${fault.replace(/ /g, '-')}`), `no goal for ${fault}`);
+    }
+  });
+
   test('the Collector: each repetition stepped through rates and read its own metrics', () => {
     const { collector, settings } = results;
     assert.equal(collector.repetitions.length, settings.collector.repetitions);
@@ -184,7 +198,7 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
 
   test('writes the report: performance.md with every section, and its charts', () => {
     const page = readFileSync(join(dir, 'docs', 'performance.md'), 'utf8');
-    for (const heading of ['## Machine', '## Goals', '## Instrumentation overhead', '## Start-up', '## Memory', '## The Collector', '## Sizing']) {
+    for (const heading of ['## Machine', '## Goals', '## Instrumentation overhead', '## Start-up', '## Memory', '## The Collector unavailable', '## The Collector', '## Sizing']) {
       assert.ok(page.includes(heading), `performance.md has no "${heading}"`);
     }
     assert.ok(!/NaN|undefined/.test(page), 'performance.md shows NaN or undefined');

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isSpread } from '../../bench/lib/stats';
+import { isSpread } from '@qoslab/bench/lib/stats';
 import { repoRoot } from '@qoslab/native-stack';
 
 const dir = mkdtempSync(join(tmpdir(), 'qoslab-metrics-path-'));

@@ -16,7 +16,8 @@ import { launchChromium, screenshotPath } from '../lib/browser';
 import { newTraceparent, orderTraceProblems } from '../lib/jaeger';
 import { dashboardFiles, substituteVariables } from '../lib/promql';
 import { kubeletWorkers, QOS_VARIANTS } from '../lib/qos';
-import { getTrace, promQuery, promValue, repoRoot } from '@qoslab/native-stack';
+import { repoRoot } from '@qoslab/native-stack';
+import { getTrace, promQuery, promValue } from '@qoslab/observability-client';
 import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the local cluster needs root (CI runs as root)';

@@ -23,7 +23,8 @@ import { orderTraceProblems } from '../lib/jaeger';
 import { dashboardFiles, evaluable, metricNames, shippedExpressions } from '../lib/promql';
 import { getOk, run } from '../pipeline/support';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { findTraces, freePort, getTrace, promQuery as queryPrometheus, type PromSeries } from '@qoslab/native-stack';
+import { freePort } from '@qoslab/native-stack';
+import { findTraces, getTrace, type PromSeries, promQuery as queryPrometheus } from '@qoslab/observability-client';
 import {
   bytes,
   compose,

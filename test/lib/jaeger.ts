@@ -1,4 +1,4 @@
-import type { JaegerSpan, JaegerTrace } from '@qoslab/native-stack';
+import type { JaegerSpan, JaegerTrace } from '@qoslab/observability-client';
 
 export function tag(span: JaegerSpan, key: string): unknown {
   return span.tags.find((candidate) => candidate.key === key)?.value;

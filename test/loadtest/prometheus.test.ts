@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestStack, type TestStack } from '../lib/stack';
 import { describeRun, runLoadtest, startWorkers, workerUrls, type Stack } from './support';
-import { promQuery } from '@qoslab/native-stack';
+import { promQuery } from '@qoslab/observability-client';
 
 // k6's own metrics reach Prometheus by remote write when the runner is given a Prometheus URL.
 let prometheus: TestStack | undefined;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { describeRun, readPoints, runLoadtest, startShop, type Stack } from './support';
-import { getTrace, type JaegerTrace } from '@qoslab/native-stack';
+import { getTrace, type JaegerTrace } from '@qoslab/observability-client';
 
 // The real pipeline on loopback: services → Collector (OTLP/HTTP) → Jaeger (OTLP/gRPC) → query API.
 // Builds the Collector and Jaeger into the tool cache on first use (minutes, once).

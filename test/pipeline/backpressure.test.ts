@@ -3,17 +3,16 @@
 // bound. The memory limit is lowered through OTELCOL_MEMORY_LIMIT_MIB so a bounded burst reaches it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { freePort, ManagedProcess, repoRoot, toolPath } from '@qoslab/native-stack';
+import { CollectorMetrics, freePorts, ManagedProcess, type Ports, stackSpecs } from '@qoslab/native-stack';
 import { getOk } from './support';
 
 const MAX_BATCHES = 120;
 const SPANS_PER_BATCH = 500;
 
 let collector: ManagedProcess;
-const port: Record<string, number> = {};
+let port: Ports;
 
 function batch(): unknown {
   const traceId = randomBytes(16).toString('hex');
@@ -41,43 +40,12 @@ function batch(): unknown {
   };
 }
 
-/** The Collector's own metrics as { "name{labels}": value }. */
-async function ownMetrics(): Promise<Map<string, number>> {
-  const text = (await getOk(`http://127.0.0.1:${port.metrics}/metrics`)) ?? '';
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (match) values.set(match[1]! + (match[2] ?? ''), Number(match[3]));
-  }
-  return values;
-}
-
-function sum(metrics: Map<string, number>, name: string, labelPart = ''): number {
-  let total = 0;
-  for (const [key, value] of metrics) {
-    if ((key === name || key.startsWith(`${name}{`)) && key.includes(labelPart)) total += value;
-  }
-  return total;
-}
-
 before(async () => {
-  for (const name of ['grpc', 'http', 'health', 'metrics', 'deadJaeger', 'deadPrometheus']) port[name] = await freePort();
-  const env = {
-    ...process.env,
-    OTELCOL_BIND_HOST: '127.0.0.1',
-    OTELCOL_OTLP_GRPC_PORT: String(port.grpc),
-    OTELCOL_OTLP_HTTP_PORT: String(port.http),
-    OTELCOL_HEALTH_PORT: String(port.health),
-    OTELCOL_METRICS_PORT: String(port.metrics),
-    // Nothing listens on these ports.
-    JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.deadJaeger}`,
-    PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.deadPrometheus}/api/v1/otlp/v1/metrics`,
-    OTELCOL_MEMORY_LIMIT_MIB: '48',
-    OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16',
-    OTELCOL_LOG_LEVEL: 'error',
-  };
-  const args = ['--config', join(repoRoot, 'otel-collector', 'config.yaml')];
-  collector = new ManagedProcess({ name: 'otel-collector', command: toolPath('otelcol'), args, env, ready: { http: `http://127.0.0.1:${port.health}/` } });
+  port = await freePorts();
+  // The native stack's Collector alone: nothing listens on the Jaeger and Prometheus ports it exports to.
+  const [spec] = stackSpecs({ ports: port, traffic: false, only: ['otel-collector'] });
+  assert.ok(spec, 'the native stack has no Collector');
+  collector = new ManagedProcess({ ...spec, env: { ...spec.env, OTELCOL_MEMORY_LIMIT_MIB: '48', OTELCOL_MEMORY_SPIKE_LIMIT_MIB: '16', OTELCOL_LOG_LEVEL: 'error' } });
   collector.start();
   await collector.waitReady(30_000);
 });
@@ -91,7 +59,7 @@ test('a burst against dead backends is refused and queued within bounds, not buf
   let refusedResponses = 0;
   let sent = 0;
   for (; sent < MAX_BATCHES && refusedResponses === 0; sent++) {
-    const response = await fetch(`http://127.0.0.1:${port.http}/v1/traces`, {
+    const response = await fetch(`http://127.0.0.1:${port.otlpHttp}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(batch()),
@@ -106,13 +74,13 @@ test('a burst against dead backends is refused and queued within bounds, not buf
   }
   assert.ok(refusedResponses > 0, `no request was refused after ${sent} batches of ${SPANS_PER_BATCH} spans`);
 
-  const metrics = await ownMetrics();
-  const refused = sum(metrics, 'otelcol_receiver_refused_spans', 'receiver="otlp"');
+  const metrics = await CollectorMetrics.scrape(`http://127.0.0.1:${port.collectorMetrics}/metrics`);
+  const refused = metrics.sum('otelcol_receiver_refused_spans', { receiver: 'otlp' });
   assert.ok(refused >= SPANS_PER_BATCH, `otelcol_receiver_refused_spans is ${refused}`);
-  const queue = sum(metrics, 'otelcol_exporter_queue_size', 'exporter="otlp_grpc/jaeger"');
-  const capacity = sum(metrics, 'otelcol_exporter_queue_capacity', 'exporter="otlp_grpc/jaeger"');
+  const queue = metrics.sum('otelcol_exporter_queue_size', { exporter: 'otlp_grpc/jaeger' });
+  const capacity = metrics.sum('otelcol_exporter_queue_capacity', { exporter: 'otlp_grpc/jaeger' });
   assert.equal(capacity, 20_000);
   assert.ok(queue <= capacity, `queue ${queue} exceeds capacity ${capacity}`);
   // Still alive and answering.
-  assert.ok(await getOk(`http://127.0.0.1:${port.health}/`));
+  assert.ok(await getOk(`http://127.0.0.1:${port.collectorHealth}/`));
 });

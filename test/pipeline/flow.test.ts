@@ -5,12 +5,13 @@
 // labels (docs/pipeline.md lists them).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { freePort, getTrace, ManagedProcess, type PromSeries, promQuery, repoRoot, toolPath } from '@qoslab/native-stack';
+import { freePorts, ManagedProcess, type Ports, repoRoot, stackSpecs } from '@qoslab/native-stack';
+import { getTrace, type PromSeries, promQuery } from '@qoslab/observability-client';
 import { getOk } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
 
@@ -27,7 +28,7 @@ const nanos = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`;
 
 const processes: ManagedProcess[] = [];
 let scratch: string;
-const port: Record<string, number> = {};
+let port: Ports;
 
 const prometheusQuery = (query: string) => promQuery(`http://127.0.0.1:${port.prometheus}`, query);
 
@@ -172,73 +173,15 @@ function workerMetrics() {
 
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'pipeline-flow-'));
-  for (const name of ['jaegerHealth', 'jaegerQuery', 'jaegerQueryGrpc', 'jaegerGrpc', 'jaegerHttp', 'prometheus', 'otlpGrpc', 'otlpHttp', 'health', 'metrics']) {
-    port[name] = await freePort();
-  }
-  const otelcol = toolPath('otelcol');
-  const jaegerBinary = toolPath('jaeger');
-  const prometheusBinary = toolPath('prometheus');
-
-  processes.push(
-    new ManagedProcess({
-      name: 'jaeger',
-      command: jaegerBinary,
-      args: ['--config', join(repoRoot, 'observability', 'jaeger', 'config.yaml')],
-      env: {
-        ...process.env,
-        JAEGER_LISTEN_HOST: '127.0.0.1',
-        JAEGER_HEALTH_PORT: String(port.jaegerHealth),
-        JAEGER_QUERY_PORT: String(port.jaegerQuery),
-        JAEGER_QUERY_GRPC_PORT: String(port.jaegerQueryGrpc),
-        JAEGER_OTLP_GRPC_PORT: String(port.jaegerGrpc),
-        JAEGER_OTLP_HTTP_PORT: String(port.jaegerHttp),
-      },
-      ready: { http: `http://127.0.0.1:${port.jaegerHealth}/status` },
-    }),
-  );
-
-  // The shipped Prometheus config with its own targets file (the Collector's metrics address on this
-  // test's port) and a shorter scrape interval so the test does not wait 15 s per scrape.
-  const promDir = join(scratch, 'prometheus');
-  cpSync(join(repoRoot, 'observability', 'prometheus'), promDir, { recursive: true });
-  const promConfig = join(promDir, 'prometheus.yml');
-  const shipped = readFileSync(promConfig, 'utf8');
+  port = await freePorts();
+  const specs = stackSpecs({ runDir: scratch, ports: port, traffic: false, only: ['prometheus', 'jaeger', 'otel-collector'] });
+  // The shipped Prometheus config (the stack copies it into its run directory with this test's Collector
+  // target) with a shorter scrape interval, so the test does not wait 15 s per scrape.
+  const shipped = readFileSync(join(repoRoot, 'observability', 'prometheus', 'prometheus.yml'), 'utf8');
   assert.ok(shipped.includes('files: [targets/otel-collector.yml]'), 'prometheus.yml reads the Collector target from targets/otel-collector.yml');
-  writeFileSync(join(promDir, 'targets', 'otel-collector.yml'), `- targets: ['127.0.0.1:${port.metrics}']\n`);
+  const promConfig = join(scratch, 'prometheus-config', 'prometheus.yml');
   writeFileSync(promConfig, shipped.replace('scrape_interval: 15s', 'scrape_interval: 2s'));
-  processes.push(
-    new ManagedProcess({
-      name: 'prometheus',
-      command: prometheusBinary,
-      args: [
-        `--config.file=${promConfig}`,
-        `--storage.tsdb.path=${join(scratch, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${port.prometheus}`,
-        '--web.enable-otlp-receiver',
-        '--enable-feature=exemplar-storage',
-      ],
-      ready: { http: `http://127.0.0.1:${port.prometheus}/-/ready` },
-    }),
-  );
-
-  processes.push(
-    new ManagedProcess({
-      name: 'otel-collector',
-      command: otelcol,
-      args: ['--config', join(repoRoot, 'otel-collector', 'config.yaml')],
-      env: {
-        ...process.env,
-        OTELCOL_BIND_HOST: '127.0.0.1',
-        OTELCOL_OTLP_GRPC_PORT: String(port.otlpGrpc),
-        OTELCOL_OTLP_HTTP_PORT: String(port.otlpHttp),
-        OTELCOL_HEALTH_PORT: String(port.health),
-        OTELCOL_METRICS_PORT: String(port.metrics),
-        JAEGER_OTLP_ENDPOINT: `127.0.0.1:${port.jaegerGrpc}`,
-        PROMETHEUS_OTLP_URL: `http://127.0.0.1:${port.prometheus}/api/v1/otlp/v1/metrics`,
-      },
-      ready: { http: `http://127.0.0.1:${port.health}/` },
-    }),
-  );
+  processes.push(...specs.map((spec) => new ManagedProcess(spec)));
   for (const managed of processes) managed.start();
   for (const managed of processes) await managed.waitReady(60_000);
 

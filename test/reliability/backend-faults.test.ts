@@ -7,7 +7,7 @@ import { assertProblem } from '@qoslab/http-kit/testing';
 import { newTraceparent, serviceOf, tag } from '../lib/jaeger';
 import { json, orderBody, problemOf, timedFetch, waitForTrace } from './support';
 import { startTestStack, type TestStack } from '../lib/stack';
-import { type JaegerSpan, type JaegerTrace } from '@qoslab/native-stack';
+import { type JaegerSpan, type JaegerTrace } from '@qoslab/observability-client';
 
 const GATEWAY_TIMEOUT_MS = 1500;
 const ORDERS_TIMEOUT_MS = 700;

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from '@qoslab/http-kit/testing';
 import { newTraceparent, serviceOf, tag } from '../lib/jaeger';
-import { type JaegerSpan, type JaegerTrace, repoRoot, type ServiceName, SERVICES } from '@qoslab/native-stack';
+import { repoRoot, type ServiceName, SERVICES } from '@qoslab/native-stack';
+import { type JaegerSpan, type JaegerTrace } from '@qoslab/observability-client';
 import { card, json, orderBody, problemOf, rawRequest, timedFetch, waitForTrace } from './support';
 import { startTestStack, type TestStack } from '../lib/stack';
 

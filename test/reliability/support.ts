@@ -3,7 +3,8 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
-import { getTrace, type JaegerTrace, type ServiceName } from '@qoslab/native-stack';
+import { type ServiceName } from '@qoslab/native-stack';
+import { getTrace, type JaegerTrace } from '@qoslab/observability-client';
 import { serviceOf } from '../lib/jaeger';
 
 export const LOOPBACK = '127.0.0.1';

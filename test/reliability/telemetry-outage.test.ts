@@ -1,24 +1,29 @@
 // The telemetry pipeline failing under the shop. Collector absent from the start, frozen (SIGSTOP: the
 // kernel still accepts connections, nothing answers), stopped, and replaced by a TCP black hole on its
-// OTLP port: the services keep answering without errors and as fast as with a working Collector, their
-// memory stays bounded, and telemetry resumes when the Collector returns. Jaeger or Prometheus stopped:
+// OTLP port: the services keep answering without errors and no request waits for an export, their
+// memory stays bounded, and telemetry resumes when the Collector returns. What each fault costs the
+// latency is a benchmark figure (bench/phases/outage.ts), not asserted here. Jaeger or Prometheus stopped:
 // the Collector stays up within its memory limit, sheds load through its bounded queue, and delivers
 // again when they return.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newTraceparent, serviceOf } from '../lib/jaeger';
 import { LOOPBACK, liveHeapMiB, runConcurrently, timedFetch, waitForTrace } from './support';
 import { waitFor } from '@qoslab/http-kit/testing';
 import { startTestStack, type TestStack } from '../lib/stack';
-import { freePort, getTrace, median, promQuery, readRss } from '@qoslab/native-stack';
+import { CollectorMetrics, collectorFault, type CollectorFault, freePort, readRss } from '@qoslab/native-stack';
+import { getTrace, promQuery } from '@qoslab/observability-client';
 
-/** Requests per latency block; blocks of baseline and fault alternate so machine noise hits both alike. */
-const BLOCK = 100;
-const ROUNDS = 3;
-const LATENCY_RATIO = 1.2;
+/** Sequential requests through the shop while a fault is on. */
+const BLOCK = 300;
+/**
+ * The slowest of them may take at most this long. The exporters' timeout is 10 s (the SDK's default): a
+ * request that waited for an export to a frozen Collector or a black hole would take that long; one that
+ * does not wait takes a few milliseconds.
+ */
+const MAX_REQUEST_MS = 2000;
 /** Requests of a memory flood, after 1,000 to warm up. */
 const FLOOD = 10_000;
 /**
@@ -67,33 +72,16 @@ async function startCollector(): Promise<void> {
   await collector().waitReady(60_000);
 }
 
-/** Sequential requests through gateway and catalog; every one must succeed. Returns their latencies. */
-async function block(count = BLOCK): Promise<number[]> {
-  const latencies: number[] = [];
+/** Sequential requests through gateway and catalog: every one succeeds, none waits for an export. */
+async function block(t: TestContext, name: string, count = BLOCK): Promise<void> {
+  let slowest = 0;
   for (let i = 0; i < count; i++) {
     const response = await timedFetch(stack.url('gateway', '/api/products'));
-    assert.equal(response.status, 200, `request failed: ${response.status} ${response.error ?? response.body}`);
-    latencies.push(response.ms);
+    assert.equal(response.status, 200, `${name}: request failed: ${response.status} ${response.error ?? response.body}`);
+    slowest = Math.max(slowest, response.ms);
   }
-  return latencies;
-}
-
-/** Alternates baseline and fault blocks; `fault(true)` brings the fault, `fault(false)` takes it away. */
-async function compareLatency(t: TestContext, name: string, fault: (on: boolean) => Promise<void>): Promise<void> {
-  const baseline: number[] = [];
-  const faulty: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    baseline.push(...(await block()));
-    await fault(true);
-    try {
-      faulty.push(...(await block()));
-    } finally {
-      await fault(false);
-    }
-  }
-  const [base, during] = [median(baseline), median(faulty)];
-  t.diagnostic(`${name}: median ${during.toFixed(2)} ms vs baseline ${base.toFixed(2)} ms (ratio ${(during / base).toFixed(2)}), ${faulty.length} requests each`);
-  assert.ok(during <= base * LATENCY_RATIO, `${name}: median ${during.toFixed(2)} ms is over ${LATENCY_RATIO}x the baseline ${base.toFixed(2)} ms`);
+  t.diagnostic(`${name}: ${count} requests, slowest ${slowest.toFixed(1)} ms`);
+  assert.ok(slowest < MAX_REQUEST_MS, `${name}: a request took ${slowest.toFixed(0)} ms: it waited for the exporter`);
 }
 
 interface Memory {
@@ -158,104 +146,50 @@ async function assertTelemetryFlows(t?: TestContext): Promise<void> {
   t?.diagnostic(`telemetry flowing ${((Date.now() - started) / 1000).toFixed(1)} s after the Collector was back`);
 }
 
-/** Accepts connections on the Collector's OTLP/HTTP port and never answers. */
-async function blackHole(): Promise<{ close(): Promise<void>; accepted(): number }> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(stack.ports.otlpHttp, LOOPBACK, resolve);
-  });
-  return {
-    accepted: () => accepted,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+const fault = (name: CollectorFault) => collectorFault(name, { collector: collector(), otlpHttp: { host: LOOPBACK, port: stack.ports.otlpHttp } });
+
+/** The fault on: requests succeed without waiting and memory stays bounded; off: telemetry flows again. */
+async function underFault(t: TestContext, name: CollectorFault): Promise<number> {
+  const injected = fault(name);
+  await injected.on();
+  try {
+    await block(t, name);
+    assertMemoryBounded(t, name, await flood());
+  } finally {
+    await injected.off();
+  }
+  await assertTelemetryFlows(t);
+  return injected.swallowed();
 }
 
 describe('Collector unavailable', () => {
-  test('absent from the start: no errors, latency as with a Collector, telemetry flows once it starts', async (t) => {
-    // Absent blocks cannot alternate with baseline ones (the Collector cannot be un-started), so the
-    // services are warmed well first: otherwise the absent blocks also measure a colder JIT.
-    await block(2000);
-    const absent: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) absent.push(...(await block()));
+  test('absent from the start: no errors, no request waits, memory bounded, telemetry flows once it starts', async (t) => {
+    await block(t, 'absent');
     const absentMemory = await flood();
     await startCollector();
     await assertTelemetryFlows(t);
     baselineMemory = await flood();
     assertMemoryBounded(t, 'absent', absentMemory);
-    const baseline: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) baseline.push(...(await block()));
-    const [base, during] = [median(baseline), median(absent)];
-    t.diagnostic(`absent: median ${during.toFixed(2)} ms vs baseline ${base.toFixed(2)} ms (ratio ${(during / base).toFixed(2)})`);
-    assert.ok(during <= base * LATENCY_RATIO, `absent: median ${during.toFixed(2)} ms is over ${LATENCY_RATIO}x the baseline ${base.toFixed(2)} ms`);
   });
 
-  test('frozen (SIGSTOP): no errors, latency within 1.2x, memory bounded, telemetry resumes on SIGCONT', async (t) => {
-    await compareLatency(t, 'frozen', async (on) => collector().pause(on));
-    collector().pause(true);
-    try {
-      assertMemoryBounded(t, 'frozen', await flood());
-    } finally {
-      collector().pause(false);
-    }
-    await assertTelemetryFlows(t);
+  test('frozen (SIGSTOP): no errors, no request waits, memory bounded, telemetry resumes on SIGCONT', async (t) => {
+    await underFault(t, 'frozen');
   });
 
-  test('stopped: no errors, latency within 1.2x, memory bounded, telemetry resumes on restart', async (t) => {
-    await compareLatency(t, 'stopped', async (on) => (on ? void (await collector().stop()) : startCollector()));
-    await collector().stop();
-    try {
-      assertMemoryBounded(t, 'stopped', await flood());
-    } finally {
-      await startCollector();
-    }
-    await assertTelemetryFlows(t);
+  test('stopped: no errors, no request waits, memory bounded, telemetry resumes on restart', async (t) => {
+    await underFault(t, 'stopped');
   });
 
-  test('a black hole on the OTLP port: no errors, latency within 1.2x, memory bounded, telemetry resumes', async (t) => {
-    let hole: Awaited<ReturnType<typeof blackHole>> | undefined;
-    let swallowed = 0;
-    const fault = async (on: boolean) => {
-      if (on) {
-        await collector().stop();
-        hole = await blackHole();
-      } else {
-        swallowed += hole?.accepted() ?? 0;
-        await hole?.close();
-        await startCollector();
-      }
-    };
-    await compareLatency(t, 'black hole', fault);
-    await fault(true);
-    try {
-      assertMemoryBounded(t, 'black hole', await flood());
-    } finally {
-      await fault(false);
-    }
+  test('a black hole on the OTLP port: no errors, no request waits, memory bounded, telemetry resumes', async (t) => {
+    const swallowed = await underFault(t, 'black hole');
     assert.ok(swallowed > 0, 'the services never connected to the black hole: the fault was not exercised');
-    await assertTelemetryFlows(t);
   });
 });
 
 // ---------------------------------------------------------------------------------------------------
 
-async function collectorMetric(name: string, labels: RegExp = /.*/): Promise<number> {
-  const text = await (await fetch(stack.url('collectorMetrics', '/metrics'))).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ') && labels.test(line))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
+const collectorMetric = async (name: string, labels: Record<string, string> = {}): Promise<number> =>
+  (await CollectorMetrics.scrape(stack.url('collectorMetrics', '/metrics'))).sum(name, labels);
 
 /** OTLP/JSON spans straight to the Collector, as a busy fleet of services would send them. */
 async function floodCollector(batches: number, spansPerBatch: number): Promise<void> {
@@ -288,11 +222,11 @@ describe('Collector backends unavailable', () => {
     await floodCollector(60, 1000);
     const rss = await collectorMetric('otelcol_process_memory_rss');
     const failed = await waitFor('refused spans to be counted', async () => {
-      const value = await collectorMetric('otelcol_exporter_enqueue_failed_spans', /otlp_grpc\/jaeger/);
+      const value = await collectorMetric('otelcol_exporter_enqueue_failed_spans', { exporter: 'otlp_grpc/jaeger' });
       return value > 0 ? value : undefined;
     });
-    const queued = await collectorMetric('otelcol_exporter_queue_size', /otlp_grpc\/jaeger/);
-    const capacity = await collectorMetric('otelcol_exporter_queue_capacity', /otlp_grpc\/jaeger/);
+    const queued = await collectorMetric('otelcol_exporter_queue_size', { exporter: 'otlp_grpc/jaeger' });
+    const capacity = await collectorMetric('otelcol_exporter_queue_capacity', { exporter: 'otlp_grpc/jaeger' });
     t.diagnostic(`Jaeger down: Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB, queue ${queued}/${capacity}, ${failed} spans refused`);
     assert.ok(collector().running, 'the Collector exited');
     assert.ok(rss / 2 ** 20 < COLLECTOR_LIMIT_MIB, `Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB is over its ${COLLECTOR_LIMIT_MIB} MiB limit`);
@@ -314,7 +248,7 @@ describe('Collector backends unavailable', () => {
     t.diagnostic(`Prometheus down: Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
     assert.ok(collector().running, 'the Collector exited');
     assert.ok(rss / 2 ** 20 < COLLECTOR_LIMIT_MIB);
-    assert.ok((await collectorMetric('otelcol_exporter_send_failed_metric_points', /otlp_http\/prometheus/)) > 0, 'the outage went unnoticed');
+    assert.ok((await collectorMetric('otelcol_exporter_send_failed_metric_points', { exporter: 'otlp_http/prometheus' })) > 0, 'the outage went unnoticed');
 
     const restarted = Date.now() / 1000;
     stack.stack.process('prometheus').start();

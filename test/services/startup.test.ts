@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@qoslab/http-kit/testing';
-import { repoRoot, SERVICES } from '@qoslab/native-stack';
+import { freePort, ManagedProcess, repoRoot, SERVICES } from '@qoslab/native-stack';
 
 /** A stand-in OTLP/HTTP receiver that records what each service exports. */
 let receiver: Server;
@@ -114,3 +117,52 @@ for (const service of SERVICES) {
     });
   });
 }
+
+describe('orders and a database that is not there yet', () => {
+  const unreachable = async () => `postgres://postgres:postgres@127.0.0.1:${await freePort()}/postgres`;
+
+  test('retries with back-off, and gives up with one line and exit 1 once DATABASE_STARTUP_TIMEOUT_MS is over', async () => {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: join(repoRoot, 'services', 'orders'),
+      env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'true', PORT: '0', DATABASE_URL: await unreachable(), DATABASE_STARTUP_TIMEOUT_MS: '2500' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1);
+    const retries = stdout.split('\n').filter((line) => line.includes('database not reachable yet')).map((line) => JSON.parse(line).attempt as number);
+    // Delays of 0.5, 1 and 2 s fit 2.5 s: three retries, numbered from 1.
+    assert.ok(retries.length >= 2 && retries.length <= 4, `retries: ${retries.join(', ')}`);
+    assert.deepEqual(retries, retries.map((_, index) => index + 1));
+    assert.match(stderr, /^orders: could not start: .+\n$/);
+  });
+
+  test('waits for a database that starts late, then migrates and listens', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'orders-late-db-'));
+    const orders = start('orders', { OTEL_SDK_DISABLED: 'true', DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
+    orders.catch(() => undefined);
+    await sleep(1500);
+    const database = new ManagedProcess({
+      name: 'postgres',
+      command: process.execPath,
+      args: [join(repoRoot, 'packages', 'embedded-postgres', 'dist', 'cli.js')],
+      env: { PATH: process.env.PATH, PGDATA: dataDir, HOST: '127.0.0.1', PORT: String(port) },
+      ready: { tcp: { host: '127.0.0.1', port } },
+    });
+    database.start();
+    try {
+      const started = await orders;
+      assert.match(started.stdout(), /database not reachable yet/);
+      assert.match(started.stdout(), /database schema is up to date/);
+      assert.equal((await fetch(`http://127.0.0.1:${started.port}/readyz`)).status, 200);
+      assert.equal(await stop(started), 0);
+    } finally {
+      await database.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

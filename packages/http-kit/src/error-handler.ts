@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '@qoslab/logger';
-import { HttpError, NotFoundError, type ProblemDetails } from './errors';
+import { HttpError, NotFoundError, type ProblemDetails, statusTitle } from './errors';
 
 const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
   'entity.parse.failed': [400, 'The body is not valid JSON.'],
@@ -25,21 +25,9 @@ export function toHttpError(error: unknown): HttpError {
   if (Number.isInteger(status) && status >= 400 && status < 500) {
     const known = typeof candidate.type === 'string' ? BODY_PARSER_ERRORS[candidate.type] : undefined;
     const [mapped, detail] = known ?? [status, candidate.expose && error instanceof Error ? error.message : undefined];
-    return new HttpError(mapped, titleFor(mapped), detail);
+    return new HttpError(mapped, statusTitle(mapped), detail);
   }
-  return new HttpError(500, 'Internal server error', 'The server could not complete the request.');
-}
-
-function titleFor(status: number): string {
-  const titles: Record<number, string> = {
-    400: 'Bad request',
-    404: 'Not found',
-    405: 'Method not allowed',
-    413: 'Content too large',
-    415: 'Unsupported media type',
-    431: 'Request header fields too large',
-  };
-  return titles[status] ?? 'Client error';
+  return new HttpError(500, statusTitle(500), 'The server could not complete the request.');
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { PROBLEM_TYPES, type ProblemType } from '@qoslab/contracts';
 
 /** One entry of a validation problem: where in the request, and what is wrong. */
@@ -14,6 +15,9 @@ export interface ProblemDetails {
   errors?: FieldIssue[];
   [extension: string]: unknown;
 }
+
+/** The status's reason phrase (RFC 9110), the title of a problem that has no more specific one. */
+export const statusTitle = (status: number): string => STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Server Error');
 
 /** An error with an HTTP meaning; the error middleware turns it into application/problem+json. */
 export class HttpError extends Error {
@@ -47,20 +51,20 @@ export class ValidationError extends HttpError {
 
 export class NotFoundError extends HttpError {
   constructor(detail?: string) {
-    super(404, 'Not found', detail, PROBLEM_TYPES.notFound);
+    super(404, statusTitle(404), detail, PROBLEM_TYPES.notFound);
   }
 }
 
 export class ConflictError extends HttpError {
   constructor(detail: string, problemType: ProblemType = PROBLEM_TYPES.conflict, extensions: Record<string, unknown> = {}) {
-    super(409, 'Conflict', detail, problemType, extensions);
+    super(409, statusTitle(409), detail, problemType, extensions);
   }
 }
 
 /** The request is well-formed but cannot be carried out as asked (422), with the problem type saying why. */
 export class UnprocessableError extends HttpError {
   constructor(detail: string, problemType: ProblemType) {
-    super(422, 'Unprocessable content', detail, problemType);
+    super(422, statusTitle(422), detail, problemType);
   }
 }
 
@@ -73,21 +77,21 @@ export class PaymentDeclinedError extends HttpError {
 
 export class ServiceUnavailableError extends HttpError {
   constructor(detail: string) {
-    super(503, 'Service unavailable', detail, PROBLEM_TYPES.unavailable);
+    super(503, statusTitle(503), detail, PROBLEM_TYPES.unavailable);
   }
 }
 
 /** A dependency failed: unreachable or answered 5xx (502). */
 export class UpstreamError extends HttpError {
   constructor(readonly upstream: string, detail: string) {
-    super(502, 'Bad gateway', detail, PROBLEM_TYPES.upstreamError, { upstream });
+    super(502, statusTitle(502), detail, PROBLEM_TYPES.upstreamError, { upstream });
   }
 }
 
 /** A dependency did not answer within its timeout (504). */
 export class UpstreamTimeoutError extends HttpError {
   constructor(readonly upstream: string, timeoutMs: number) {
-    super(504, 'Gateway timeout', `${upstream} did not answer within ${timeoutMs} ms`, PROBLEM_TYPES.upstreamTimeout, {
+    super(504, statusTitle(504), `${upstream} did not answer within ${timeoutMs} ms`, PROBLEM_TYPES.upstreamTimeout, {
       upstream,
     });
   }

@@ -21,9 +21,9 @@ test('oversized headers get a 431 problem, not a bare reset', async () => {
     socket.on('error', reject);
   });
   server.close();
-  assert.match(reply, /^HTTP\/1\.1 431 /);
+  assert.match(reply, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
   assert.match(reply, /application\/problem\+json/);
-  assert.equal(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).status, 431);
+  assert.deepEqual(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)), { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431 });
 });
 
 test('an unhandled rejection is logged, runs the shutdown sequence with the flush last, and exits 1', async () => {

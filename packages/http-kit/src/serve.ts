@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '@qoslab/logger';
 import type { CommonConfig } from './config';
+import { statusTitle } from './errors';
 import type { Readiness } from './readiness';
 
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -26,7 +27,7 @@ export function createHttpServer(app: Express): Server {
       return;
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const title = status === 431 ? 'Request header fields too large' : 'Bad request';
+    const title = statusTitle(status);
     const body = JSON.stringify({ type: 'about:blank', title, status });
     socket.end(
       `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\n` +

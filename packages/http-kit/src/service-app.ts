@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '@qoslab/logger';
 import { errorHandler, notFound, sendProblem } from './error-handler';
-import { HttpError } from './errors';
+import { HttpError, statusTitle } from './errors';
 import { faultInjection } from './fault-injection';
 import type { Readiness } from './readiness';
 import { requestContext } from './request-context';
@@ -36,13 +36,13 @@ function requireJsonBody(): RequestHandler {
   return (req, _res, next) => {
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (hasBody && !req.is('application/json')) {
-      return next(new HttpError(415, 'Unsupported media type', 'Send the body as application/json.'));
+      return next(new HttpError(415, statusTitle(415), 'Send the body as application/json.'));
     }
     // JSON is UTF-8 (RFC 8259). The body parser would also decode UTF-7 or UTF-16, so the same bytes
     // could mean one thing to a filter in front and another to the service.
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1]?.toLowerCase();
     if (hasBody && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      return next(new HttpError(415, 'Unsupported media type', 'Send the body as UTF-8 JSON.'));
+      return next(new HttpError(415, statusTitle(415), 'Send the body as UTF-8 JSON.'));
     }
     next();
   };

@@ -3,6 +3,6 @@
 export { freePort, busyPorts, ManagedProcess, type ProcessSpec, type Readiness } from './process';
 export { freePorts, PORTS, type Ports, SERVICES, type ServiceName, type Stack, type StackOptions, stackSpecs, startStack, URLS } from './stack';
 export { repoRoot, toolPath, type ToolName } from './toolchain';
-export { promQuery, promRange, promValue, type PromMatrixSeries, type PromSeries } from './prometheus';
-export { findTraces, getTrace, type JaegerSpan, type JaegerTrace } from './jaeger';
 export { median, readCpuSeconds, readRss } from './proc';
+export { COLLECTOR_FAULTS, type CollectorFault, collectorFault, type Fault } from './faults';
+export { CollectorMetrics, parseExposition, type Sample } from './collector-metrics';

@@ -12,14 +12,23 @@ import type { JaegerTrace } from './traces';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const ORDER = '5b0c2a8e-3f6d-4a41-9d8c-7c7d2d3e4f50';
+/** A span of Jaeger's answer, its empty lists filled in. */
+const span = (fields: Partial<JaegerTrace['spans'][number]> & Pick<JaegerTrace['spans'][number], 'spanID' | 'operationName' | 'processID' | 'startTime' | 'duration'>): JaegerTrace['spans'][number] => ({
+  traceID: TRACE,
+  references: [],
+  tags: [],
+  logs: [],
+  ...fields,
+});
+
 const trace: JaegerTrace = {
   traceID: TRACE,
   processes: { p1: { serviceName: 'gateway' }, p2: { serviceName: 'orders' } },
   spans: [
     // Out of order on purpose: Jaeger does not sort them.
-    { spanID: 'b', operationName: 'POST /orders', processID: 'p2', startTime: 1_000_200, duration: 500, references: [{ refType: 'CHILD_OF', spanID: 'a' }], tags: [{ key: 'span.kind', value: 'server' }, { key: 'shop.order.id', value: ORDER }] },
-    { spanID: 'a', operationName: 'POST /api/orders', processID: 'p1', startTime: 1_000_000, duration: 900, tags: [{ key: 'span.kind', value: 'server' }, { key: 'http.response.status_code', value: 201 }], logs: [{ timestamp: 1_000_100, fields: [{ key: 'event', value: 'exception' }, { key: 'exception.type', value: 'Error' }] }] },
-    { spanID: 'c', operationName: 'pg.query', processID: 'p2', startTime: 1_000_300, duration: 100, references: [{ refType: 'CHILD_OF', spanID: 'b' }], tags: [{ key: 'otel.status_code', value: 'ERROR' }] },
+    span({ spanID: 'b', operationName: 'POST /orders', processID: 'p2', startTime: 1_000_200, duration: 500, references: [{ refType: 'CHILD_OF', spanID: 'a' }], tags: [{ key: 'span.kind', value: 'server' }, { key: 'shop.order.id', value: ORDER }] }),
+    span({ spanID: 'a', operationName: 'POST /api/orders', processID: 'p1', startTime: 1_000_000, duration: 900, tags: [{ key: 'span.kind', value: 'server' }, { key: 'http.response.status_code', value: 201 }], logs: [{ timestamp: 1_000_100, fields: [{ key: 'event', value: 'exception' }, { key: 'exception.type', value: 'Error' }] }] }),
+    span({ spanID: 'c', operationName: 'pg.query', processID: 'p2', startTime: 1_000_300, duration: 100, references: [{ refType: 'CHILD_OF', spanID: 'b' }], tags: [{ key: 'otel.status_code', value: 'ERROR' }] }),
   ],
 };
 

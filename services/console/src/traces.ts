@@ -1,3 +1,4 @@
+import type { JaegerKeyValue, JaegerTrace } from '@qoslab/observability-client';
 import { z } from 'zod';
 
 /** A W3C trace id (32 hex digits); Jaeger also accepts shorter ids without their leading zeros. */
@@ -6,29 +7,9 @@ export const traceId = z
   .regex(/^[0-9a-fA-F]{1,32}$/, 'must be 1 to 32 hexadecimal digits (a W3C trace id has 32)')
   .transform((id) => id.toLowerCase().padStart(32, '0'));
 
-type Value = string | number | boolean;
+export type { JaegerTrace };
 
-interface JaegerKeyValue {
-  key: string;
-  type?: string;
-  value: Value;
-}
-
-/** The trace as Jaeger's HTTP API (/api/traces/{id}) returns it. */
-export interface JaegerTrace {
-  traceID: string;
-  spans: {
-    spanID: string;
-    operationName: string;
-    references?: { refType: string; spanID: string }[];
-    startTime: number;
-    duration: number;
-    tags?: JaegerKeyValue[];
-    logs?: { timestamp: number; fields?: JaegerKeyValue[] }[];
-    processID: string;
-  }[];
-  processes: Record<string, { serviceName: string }>;
-}
+type Value = JaegerKeyValue['value'];
 
 export interface WaterfallSpan {
   spanId: string;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { backOff } from 'exponential-backoff';
 import { startEmbeddedPostgres } from '@qoslab/embedded-postgres';
 import { loadConfigOrExit, Readiness, serve, Upstream } from '@qoslab/http-kit';
 import { createLogger } from '@qoslab/logger';
@@ -27,18 +28,20 @@ async function main(): Promise<void> {
     logger,
   );
 
+  // The database may start after orders (compose, Kubernetes): retry with back-off until it answers or the time is up.
   const deadline = Date.now() + config.DATABASE_STARTUP_TIMEOUT_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const applied = await migrate(pool);
-      logger.info({ applied }, 'database schema is up to date');
-      break;
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
+  const applied = await backOff(() => migrate(pool), {
+    numOfAttempts: Number.MAX_SAFE_INTEGER,
+    startingDelay: 500,
+    timeMultiple: 2,
+    maxDelay: 2000,
+    retry: (error: unknown, attempt: number) => {
+      if (Date.now() >= deadline) return false;
       logger.warn({ err: error, attempt }, 'database not reachable yet; retrying');
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2000)));
-    }
-  }
+      return true;
+    },
+  });
+  logger.info({ applied }, 'database schema is up to date');
 
   const repository = new OrderRepository(pool);
   const readiness = new Readiness({ database: () => repository.ping() });

@@ -14,6 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFindings, buildReport, formatFindings, formatReport, milliValue, parseQuantity, readRun, value } from '@qoslab/qos-cli';
+import { findTraces, promQuery } from '@qoslab/observability-client';
 import { renderWithOverrides } from './deploy.js';
 import type { Log } from './images.js';
 import { type Kube, LabError, type Obj, type PortForward, sleep, until } from './kube.js';
@@ -301,12 +302,6 @@ function pinWorkers(kube: Kube, cpus: string): void {
   }
 }
 
-async function promQuery(prometheus: PortForward, query: string, time: number): Promise<unknown> {
-  const url = `${prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(time) })}`;
-  const response = await fetch(url, { signal: AbortSignal.timeout(20_000) });
-  return response.json();
-}
-
 export interface ExperimentOptions {
   profile: Profile;
   log: Log;
@@ -463,11 +458,20 @@ export async function experiment(kube: Kube, { profile, log, runDir = join(repoR
       ],
       'prometheus-memory-pressure.json': [`max by (shop_qos_class) (max_over_time(shop_container_memory_usage_bytes{${selector}}[${over('pressure')}]))`, 'pressure'],
     };
-    for (const [file, [query, phase]] of Object.entries(queries)) save(file, await promQuery(prometheus, query, window(phase).end));
+    // Saved in the shape of the APIs' answers, which the report reads; a query that fails leaves its file out.
+    for (const [file, [query, phase]] of Object.entries(queries)) {
+      try {
+        save(file, { status: 'success', data: { resultType: 'vector', result: await promQuery(prometheus.url, query, window(phase).end) } });
+      } catch (error) {
+        log(`  ${file} left out: ${(error as Error).message}`);
+      }
+    }
     for (const variant of WORKERS) {
-      const params = new URLSearchParams({ service: `worker-${variant}`, start: String(Math.round(k6Start * 1e6)), end: String(Math.round(now() * 1e6)), limit: '500' });
-      const response = await fetch(`${jaeger.url}/api/traces?${params}`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
-      if (response?.ok) save(`jaeger-worker-${variant}.json`, await response.json());
+      try {
+        save(`jaeger-worker-${variant}.json`, { data: await findTraces(jaeger.url, { service: `worker-${variant}`, start: k6Start * 1000, end: Date.now(), limit: 500 }) });
+      } catch (error) {
+        log(`  jaeger-worker-${variant}.json left out: ${(error as Error).message}`);
+      }
     }
     const run = readRun(runDir);
     const rows = buildReport(run, 'http://localhost:16686');

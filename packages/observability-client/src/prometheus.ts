@@ -1,4 +1,4 @@
-// The one Prometheus HTTP API client of the kit's tests and benchmark.
+// The one Prometheus HTTP API client of the kit's tests, benchmark and lab CLI.
 
 export interface PromSeries {
   metric: Record<string, string>;

@@ -1,21 +1,30 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+
 export interface Sample {
   labels: Record<string, string>;
   value: number;
 }
 
-/** Parses the Prometheus text exposition format (enough of it for the Collector's own metrics). */
+/**
+ * The samples of a Prometheus text exposition, by series name: counters and gauges as they are, the
+ * _count and _sum of histograms and summaries (their buckets and quantiles are not needed here).
+ */
 export function parseExposition(text: string): Map<string, Sample[]> {
   const out = new Map<string, Sample[]>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const label of (match[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[label[1] as string] = label[2] as string;
-    const name = match[1] as string;
-    const samples = out.get(name) ?? [];
-    samples.push({ labels, value: Number(match[4]) });
-    out.set(name, samples);
+  const add = (name: string, labels: Record<string, string> | undefined, value: string | undefined) => {
+    if (value === undefined) return;
+    out.set(name, [...(out.get(name) ?? []), { labels: labels ?? {}, value: Number(value) }]);
+  };
+  // The parser drops a last line without its newline.
+  for (const family of parsePrometheusTextFormat(text.endsWith('\n') ? text : `${text}\n`)) {
+    for (const metric of family.metrics) {
+      if ('value' in metric) {
+        add(family.name, metric.labels, metric.value);
+      } else {
+        add(`${family.name}_count`, metric.labels, metric.count);
+        add(`${family.name}_sum`, metric.labels, metric.sum);
+      }
+    }
   }
   return out;
 }
