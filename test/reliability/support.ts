@@ -1,5 +1,6 @@
 // Shared helpers of the reliability suites (the stack itself: test/lib/stack.ts): a raw
-// HTTP/1.1 client for requests fetch() refuses to send, Jaeger look-ups by trace id, RSS, medians.
+// HTTP/1.1 client for requests fetch() refuses to send, waiting for a trace, the live heap through the
+// inspector, timed and concurrent requests, order bodies.
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
