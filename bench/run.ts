@@ -1,4 +1,4 @@
-// The performance benchmark: instrumentation overhead, start-up, memory and the Collector's capacity,
+// The performance benchmark: instrumentation overhead and where it comes from, start-up, memory and the Collector's capacity,
 // measured in one run on loopback, written as JSON and as docs/performance.md.
 //
 //   node --import tsx bench/run.ts            full run: bench/results/latest.json, docs/performance.md
@@ -19,6 +19,7 @@ import type { Results } from './lib/results';
 import { FULL, QUICK } from './lib/settings';
 import { ensureAutoInstrumentations, ensureBuilt, ensureWrk, SetupError } from './lib/setup';
 import { backendSpec } from './lib/shop';
+import { runBreakdown } from './phases/breakdown';
 import { runCollector } from './phases/collector';
 import { runOutage } from './phases/outage';
 import { runOverhead } from './phases/overhead';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   const startup = await runStartup(context);
   const overhead = await runOverhead(context);
   const profile = await runProfile(context);
+  const breakdown = await runBreakdown(context);
   const outage = await runOutage(context);
   const collector = await runCollector(context);
 
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     overhead,
     startup,
     profile,
+    breakdown,
     outage,
     collector,
     goals: evaluateGoals({ overhead, startup, outage, settings }),

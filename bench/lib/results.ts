@@ -96,6 +96,15 @@ export interface OutageResults {
   byFault: Record<string, OutageFigures>;
 }
 
+export interface BreakdownResults {
+  /** The configuration the others are compared with (telemetry off). */
+  baseline: string;
+  /** GET /api/products through gateway and catalog, per configuration. */
+  byConfig: Record<string, EndpointFigures>;
+  /** Each configuration's throughput over the baseline's, repetition by repetition. */
+  throughputToBaseline: Record<string, Spread>;
+}
+
 export interface CollectorStep {
   targetSpansPerSecond: number;
   achievedSpansPerSecond: number;
@@ -162,6 +171,8 @@ export interface Results {
   overhead: OverheadResults;
   startup: StartupResults;
   profile: ProfileResults;
+  /** Absent from runs made before the phase existed. */
+  breakdown?: BreakdownResults;
   outage: OutageResults;
   collector: CollectorResults;
   goals: Goal[];

@@ -21,6 +21,13 @@ export interface Settings {
     configs: TelemetryConfig[];
     repetitions: number;
   };
+  breakdown: {
+    /** Configurations measured in turn in each repetition, GET /api/products through gateway and catalog only. */
+    configs: TelemetryConfig[];
+    repetitions: number;
+    warmupSeconds: number;
+    measureSeconds: number;
+  };
   outage: {
     /** Sequential GET /api/products (one connection) per turn, with the Collector up and with each fault in turn. */
     measureSeconds: number;
@@ -51,6 +58,12 @@ export const FULL: Settings = {
     containedLimitsMiB: { contained: 128, 'contained-large': 256 },
   },
   startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'no-pino', 'curated-cached', 'off-cached'], repetitions: 7 },
+  breakdown: {
+    configs: ['off', 'sdk-only', 'bare-express', 'bare-undici', 'bare-http', 'bare', 'unsampled', 'curated'],
+    repetitions: 5,
+    warmupSeconds: 3,
+    measureSeconds: 8,
+  },
   outage: { measureSeconds: 8, warmupSeconds: 5, repetitions: 5 },
   collector: {
     rates: [1000, 2000, 4000, 6000, 8000, 12000, 16000, 24000, 32000, 48000, 64000],
@@ -66,6 +79,7 @@ export const QUICK: Settings = {
   metricExportIntervalMs: 2000,
   overhead: { ...FULL.overhead, repetitions: 1, connections: 4, idleSeconds: 3, warmupSeconds: 1, measureSeconds: 3, workerSeconds: 2 },
   startup: { ...FULL.startup, repetitions: 1 },
+  breakdown: { ...FULL.breakdown, repetitions: 1, warmupSeconds: 1, measureSeconds: 2 },
   outage: { measureSeconds: 2, warmupSeconds: 1, repetitions: 1 },
   collector: { rates: [500, 1000, 2000], stepSeconds: 3, drainSeconds: 5, repetitions: 1 },
 };

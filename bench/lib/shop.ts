@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, type Ports, type ProcessSpec, type ServiceName, SERVICES, stackSpecs } from '@qoslab/native-stack';
+import { CURATED_INSTRUMENTATIONS, type CuratedInstrumentation } from '@qoslab/telemetry';
 import { track } from './cleanup';
 import { pinned } from './cpus';
 import { MemoryCgroups } from './memory-cgroup';
@@ -15,7 +16,13 @@ import { MemoryCgroups } from './memory-cgroup';
  * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
  *   primed by an earlier start;
  * - contained, contained-large: curated, each service in a memory cgroup (ShopOptions.containedLimitsMiB)
- *   with the heap setting of the images (services/Dockerfile), as in a container.
+ *   with the heap setting of the images (services/Dockerfile), as in a container;
+ * - sdk-only: the SDK, its context manager and exporters, no instrumentation;
+ * - unsampled: the curated set with the always_off sampler: every span is created non-recording, none
+ *   exported; the metrics are recorded;
+ * - bare, bare-http, bare-undici, bare-express: the curated set, or one instrumentation of it, with nothing
+ *   recorded: the always_off sampler and no metric exporter (so no meter provider): what the
+ *   instrumentations' hooks cost by themselves.
  */
 export const TELEMETRY_CONFIGS = [
   'curated',
@@ -28,6 +35,12 @@ export const TELEMETRY_CONFIGS = [
   'off-cached',
   'contained',
   'contained-large',
+  'sdk-only',
+  'unsampled',
+  'bare',
+  'bare-http',
+  'bare-undici',
+  'bare-express',
 ] as const;
 export type TelemetryConfig = (typeof TELEMETRY_CONFIGS)[number];
 
@@ -39,6 +52,8 @@ export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] a
 export type Backend = (typeof BACKENDS)[number];
 
 const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node', 'no-pino': 'pino' };
+const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http', 'bare-undici': 'undici', 'bare-express': 'express' };
+const NOTHING_RECORDED = { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' };
 
 export interface ShopOptions {
   runDir: string;
@@ -101,6 +116,20 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
     case 'no-runtime-node':
     case 'no-pino':
       env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = DROPPED[config];
+      break;
+    case 'sdk-only':
+      env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = CURATED_INSTRUMENTATIONS.join(',');
+      break;
+    case 'unsampled':
+      env.OTEL_TRACES_SAMPLER = 'always_off';
+      break;
+    case 'bare':
+      Object.assign(env, NOTHING_RECORDED);
+      break;
+    case 'bare-http':
+    case 'bare-undici':
+    case 'bare-express':
+      Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ONLY[config] });
       break;
   }
   return pinned({ ...base, name: `${name}-${config}`, args: [...(options.nodeFlags?.[name] ?? []), ...args], env }, 'services');

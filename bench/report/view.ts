@@ -17,6 +17,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'off-cached': '`off` with the same compile cache',
   contained: '`curated`, each service in its own memory cgroup (a container’s memory limit) with the images’ `--max-old-space-size-percentage=70`',
   'contained-large': 'the same with a larger memory limit',
+  'sdk-only': 'the preload with the SDK, its context manager and exporters, and no instrumentation',
+  unsampled: 'the curated set with the `always_off` sampler: every span is created non-recording and none is exported; metrics are recorded',
+  bare: 'the curated set with nothing recorded: the `always_off` sampler and no metric exporter (so no meter provider)',
+  'bare-http': 'instrumentation-http alone, nothing recorded',
+  'bare-undici': 'instrumentation-undici alone, nothing recorded',
+  'bare-express': 'instrumentation-express alone, nothing recorded',
   chain: 'the limit: two minimal Express apps (bench/chain/hop.mjs), the first fetching the product list from the second with the same HTTP client, on the services’ core; GET only',
 };
 
@@ -80,6 +86,20 @@ function verdict(results: Results): string {
   );
 }
 
+/** What the breakdown phase says the throughput loss is made of; undefined without that phase. */
+function breakdownFacts(results: Results): string | undefined {
+  const ratios = results.breakdown?.throughputToBaseline;
+  if (!ratios) return undefined;
+  const lost = (config: string) => (ratios[config] ? `${((1 - ratios[config].median) * 100).toFixed(1)}%` : '-');
+  return (
+    `The breakdown (GET /api/products, gateway and catalog alone) splits the loss: the SDK without instrumentations ${lost('sdk-only')}, ` +
+    `with nothing recorded instrumentation-http alone ${lost('bare-http')}, undici alone ${lost('bare-undici')}, express alone ${lost('bare-express')}, ` +
+    `the curated set ${lost('bare')}; recording metrics but no span ${lost('unsampled')}; as shipped ${lost('curated')}. ` +
+    'What would close the rest is where the hooks cost most: a server instrumentation that computes attributes only for ' +
+    'recorded spans and does not patch every request and response emitter, and no client span where the next hop’s server span says the same.'
+  );
+}
+
 function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Results): string {
   const { overhead, startup, settings } = results;
   const off = overhead.baseline;
@@ -120,9 +140,10 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
         ? 'The services had a core to themselves, so this is the cost inside the service processes, not CPU the pipeline took from them. '
         : 'The services shared the cores with the pipeline here, so part of the cost is CPU the Collector took from them. ') +
       `Without telemetry the shop's GET ran at ${(chain.baselineOverChain.median * 100).toFixed(0)}% of the two-hop Express chain's throughput. ` +
-      'What would close the rest is fewer spans per request (no client span where the next hop’s server span says the same), ' +
-      'a cheaper context manager, and sampling at the edge: sampling removes the export and the pipeline’s work for ' +
-      'unsampled traces, not the instrumentations’ own work, as the `sampled` rows show.'
+      (breakdownFacts(results) ??
+        'What would close the rest is fewer spans per request (no client span where the next hop’s server span says the same), ' +
+          'a cheaper context manager, and sampling at the edge: sampling removes the export and the pipeline’s work for ' +
+          'unsampled traces, not the instrumentations’ own work, as the `sampled` rows show.')
     );
   }
   if (kind === 'startup') {
@@ -339,6 +360,33 @@ export function reportView(results: Results, resultsPath: string) {
     ]),
   );
 
+  const breakdown = results.breakdown;
+  const lost = (config: string) => {
+    const ratio = breakdown?.throughputToBaseline[config];
+    return ratio ? 1 - ratio.median : undefined;
+  };
+  const [bareLost, curatedLost] = [lost('bare'), lost('curated')];
+  const breakdownView = breakdown && {
+    seconds: settings.breakdown.measureSeconds,
+    warmupSeconds: settings.breakdown.warmupSeconds,
+    repetitions: settings.breakdown.repetitions,
+    configurations: Object.keys(breakdown.byConfig).map((config) => ({ name: config, description: DESCRIPTIONS[config] ?? config })),
+    table: table(
+      ['configuration', 'throughput (req/s)', 'p99 (ms)', `throughput over \`${breakdown.baseline}\``],
+      Object.entries(breakdown.byConfig).map(([config, figures]) => {
+        const ratio = breakdown.throughputToBaseline[config];
+        return [`\`${config}\``, show(figures.throughput), show(figures.p99Ms, f2), ratio ? showRatio(ratio) : '(baseline)'];
+      }),
+    ),
+    summary:
+      bareLost !== undefined && curatedLost !== undefined && curatedLost > 0
+        ? `With nothing recorded the curated set lost ${(bareLost * 100).toFixed(1)}% of the throughput, ${((bareLost / curatedLost) * 100).toFixed(0)}% of the ${(curatedLost * 100).toFixed(1)}% it lost as shipped: ` +
+          (bareLost / curatedLost >= 0.5
+            ? 'most of the cost is in the instrumentations’ hooks (patched servers and clients, context propagation, attributes computed for spans nobody records), not in recording or exporting spans, which is why sampling saves little.'
+            : 'most of the cost is in recording and exporting what the instrumentations produce, which sampling and a cheaper export would cut.')
+        : undefined,
+  };
+
   const lastSteps = collector.repetitions.map((run) => run.steps.at(-1));
   const collectorRunsTable = table(
     ['repetition', 'highest sustained (spans/s)', 'first step not sustained', 'why'],
@@ -439,6 +487,7 @@ export function reportView(results: Results, resultsPath: string) {
       .filter(([config]) => isContained(config))
       .map(([name, why]) => ({ name, why })),
     memoryTable,
+    breakdown: breakdownView,
     outageTable,
     outageSeconds: settings.outage.measureSeconds,
     outageRepetitions: settings.outage.repetitions,

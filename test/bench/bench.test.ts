@@ -142,6 +142,19 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
     for (const probe of ['bareNode', 'register', 'sdkNodeLoad'] as const) assertSpread(startup.preload[probe], `preload probe ${probe}`);
   });
 
+  test('breakdown: every configuration measured in every repetition, each against telemetry off', () => {
+    const { breakdown, settings } = results;
+    assert.ok(breakdown, 'no breakdown in the results');
+    assert.equal(breakdown.baseline, 'off');
+    assert.deepEqual(Object.keys(breakdown.byConfig).sort(), [...settings.breakdown.configs].sort());
+    for (const [config, figures] of Object.entries(breakdown.byConfig)) {
+      assert.equal(figures.throughput.n, settings.breakdown.repetitions, `${config}: not one figure per repetition`);
+      assert.ok(figures.requests > 0 && figures.errors <= figures.requests * 0.01, `${config}: ${figures.errors} of ${figures.requests} failed`);
+      if (config === breakdown.baseline) assert.equal(breakdown.throughputToBaseline[config], undefined);
+      else assertSpread(breakdown.throughputToBaseline[config], `${config} throughput over off`);
+    }
+  });
+
   test('the Collector unavailable: each fault measured in every repetition, beside the Collector up', () => {
     const { outage, settings } = results;
     assert.deepEqual(Object.keys(outage.byFault).sort(), [...COLLECTOR_FAULTS].sort());
@@ -198,10 +211,11 @@ describe('bench/run.ts --quick', { timeout: TIMEOUT_MS + 60_000 }, () => {
 
   test('writes the report: performance.md with every section, and its charts', () => {
     const page = readFileSync(join(dir, 'docs', 'performance.md'), 'utf8');
-    for (const heading of ['## Machine', '## Goals', '## Instrumentation overhead', '## Start-up', '## Memory', '## The Collector unavailable', '## The Collector', '## Sizing']) {
+    for (const heading of ['## Machine', '## Goals', '## Instrumentation overhead', '### What the instrumentations cost by themselves', '## Start-up', '## Memory', '## The Collector unavailable', '## The Collector', '## Sizing']) {
       assert.ok(page.includes(heading), `performance.md has no "${heading}"`);
     }
     assert.ok(!/NaN|undefined/.test(page), 'performance.md shows NaN or undefined');
+    assert.ok(!page.includes('Not measured in this run'), 'the breakdown section says it was not measured');
     for (const chart of ['performance-products.svg', 'performance-orders.svg', 'performance-overhead.svg', 'performance-startup.svg', 'performance-memory.svg']) {
       const path = join(dir, 'docs', chart);
       assert.ok(existsSync(path), `no ${chart}`);

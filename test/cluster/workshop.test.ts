@@ -4,7 +4,7 @@
 // the lab command builds and loads the images, deploys the kit (the kind overlay without Grafana,
 // whose image cannot be had here) and runs the calibrated experiment and the attack exercise; every
 // claim of docs/workshop.md is asserted from what the cluster reports. Third-party images are the
-// local stand-ins (tools/images), handed to the lab by digest the way an air-gapped user pins a mirror.
+// local stand-ins (scaffolding/images), handed to the lab by digest the way an air-gapped user pins a mirror.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { getTrace, promQuery, promValue } from '@qoslab/observability-client';
 import { cluster, CONTEXT, describeRan, KUBECONFIG, kubectl, kubectlOk, kubectlPath, kubeJson, lab, labEnv, type Obj } from './support';
 
 const SKIP = process.getuid?.() === 0 ? false : 'the local cluster needs root (CI runs as root)';
-const engine = join(repoRoot, 'tools', 'images', 'engine.sh');
+const engine = join(repoRoot, 'scaffolding', 'images', 'engine.sh');
 const STATE = '/var/lib/qoslab-cluster';
 const HOST_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes', 'net.ipv4.ip_forward'];
 const sysctls = () => Object.fromEntries(HOST_SYSCTLS.map((name) => [name, readFileSync(join('/proc/sys', ...name.split('.')), 'utf8').trim()]));
@@ -65,7 +65,7 @@ before(async () => {
   assert.equal(down.status, 0, `cluster down: ${describeRan(down)}`);
   hostBefore = { sysctls: sysctls(), iptables: iptables() };
   const images: Record<string, string> = {};
-  for (const line of ok('bash', [join(repoRoot, 'tools', 'images', 'standins.sh')]).trim().split('\n')) {
+  for (const line of ok('bash', [join(repoRoot, 'scaffolding', 'images', 'standins.sh')]).trim().split('\n')) {
     const [name, value] = line.split('=');
     if (name && value) images[name] = value;
   }

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // The shipped docker-compose.yml on a real Docker engine. No registry is reachable here, so the test
-// builds every image locally (tools/images: a debootstrap base with the project's Node, stand-ins for
+// builds every image locally (scaffolding/images: a debootstrap base with the project's Node, stand-ins for
 // PostgreSQL, the Collector, Jaeger, Prometheus and k6) and passes them to the file through its image
 // variables; the published ports move to free ones through the QOSLAB_*_PORT variables, so a native
 // stack on this machine does not collide. Nothing else differs from `docker compose up`. Grafana has
@@ -46,7 +46,7 @@ import {
 
 const PROJECT = 'qoslab-compose-test';
 const SHOP = ['gateway', 'catalog', 'orders', 'payments'];
-const engine = join(repoRoot, 'tools', 'images', 'engine.sh');
+const engine = join(repoRoot, 'scaffolding', 'images', 'engine.sh');
 const services = resolvedConfig().services as Record<string, Obj>;
 // Every service of the default profile but Grafana.
 const STARTED = Object.keys(services).filter((name) => !services[name]!.profiles && name !== 'grafana');
@@ -103,7 +103,7 @@ before(async () => {
     startedEngine = true;
   }
   const images: Record<string, string> = {};
-  for (const line of ok('bash', [join(repoRoot, 'tools', 'images', 'standins.sh')], { timeoutMs: 3_600_000 }).trim().split('\n')) {
+  for (const line of ok('bash', [join(repoRoot, 'scaffolding', 'images', 'standins.sh')], { timeoutMs: 3_600_000 }).trim().split('\n')) {
     const [name, value] = line.split('=');
     if (name && value) images[name] = value;
   }

@@ -10,7 +10,7 @@ import { run, type RunResult } from '../pipeline/support';
 
 export { repoRoot };
 export const composeFile = join(repoRoot, 'docker-compose.yml');
-const imagesDir = join(repoRoot, 'tools', 'images');
+const imagesDir = join(repoRoot, 'scaffolding', 'images');
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,7 +24,7 @@ export function ok(command: string, args: string[], options: { env?: NodeJS.Proc
 }
 
 let composeArgv: string[] | undefined;
-/** `docker compose` or `docker-compose` (tools/images/engine.sh compose installs Compose 1.29 if there is none). */
+/** `docker compose` or `docker-compose` (scaffolding/images/engine.sh compose installs Compose 1.29 if there is none). */
 export function composeCommand(): string[] {
   composeArgv ??= ok('bash', [join(imagesDir, 'engine.sh'), 'compose'], { timeoutMs: 600_000 }).trim().split(' ');
   return composeArgv;

@@ -11,7 +11,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     process.stderr.write('browser: installing Debian\'s chromium (once)…\n');
-    execFileSync('bash', ['-c', 'SCRIPT_NAME=browser; source tools/images/lib.sh; apt_install chromium'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync('bash', ['-c', 'SCRIPT_NAME=browser; source scaffolding/images/lib.sh; apt_install chromium'], { cwd: repoRoot, stdio: 'inherit' });
   }
   // root in CI: Chromium's sandbox needs an unprivileged user namespace it may not get here.
   return puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });

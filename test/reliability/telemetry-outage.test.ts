@@ -67,11 +67,6 @@ after(async () => {
 
 const collector = () => stack.stack.process('otel-collector');
 
-async function startCollector(): Promise<void> {
-  collector().start();
-  await collector().waitReady(60_000);
-}
-
 /** Sequential requests through gateway and catalog: every one succeeds, none waits for an export. */
 async function block(t: TestContext, name: string, count = BLOCK): Promise<void> {
   let slowest = 0;
@@ -166,7 +161,8 @@ describe('Collector unavailable', () => {
   test('absent from the start: no errors, no request waits, memory bounded, telemetry flows once it starts', async (t) => {
     await block(t, 'absent');
     const absentMemory = await flood();
-    await startCollector();
+    // Absent is the stopped fault from the start: taking it away starts the Collector.
+    await fault('stopped').off();
     await assertTelemetryFlows(t);
     baselineMemory = await flood();
     assertMemoryBounded(t, 'absent', absentMemory);

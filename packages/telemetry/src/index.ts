@@ -1,1 +1,2 @@
 export { shutdownTelemetry } from './lifecycle';
+export { CURATED_INSTRUMENTATIONS, type CuratedInstrumentation } from './instrumentations';

@@ -1,4 +1,4 @@
-# Sourced by the scripts in tools/images/. Not executable on its own.
+# Sourced by the scripts in scaffolding/images/. Not executable on its own.
 # shellcheck shell=bash
 
 IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,7 +42,7 @@ docker_ready() {
 }
 
 require_docker() {
-  docker_ready || die "no Docker engine answers; start one with tools/images/engine.sh start"
+  docker_ready || die "no Docker engine answers; start one with scaffolding/images/engine.sh start"
 }
 
 # True when an image with this reference exists locally and carries label qoslab.inputs=$2.

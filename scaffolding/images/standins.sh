@@ -2,7 +2,7 @@
 # Builds local stand-ins for the third-party images the compose file pins, from programs built or
 # installed on this machine, since no registry is reachable here:
 #
-#   tools/images/standins.sh [postgres|otelcol|jaeger|prometheus|k6]...   (default: all)
+#   scaffolding/images/standins.sh [postgres|otelcol|jaeger|prometheus|k6]...   (default: all)
 #
 # Prints, for each image, the variable that docker-compose.yml reads to override the public image
 # (e.g. OTELCOL_IMAGE=qoslab-local/otelcol-contrib:0.162.0-ab12cd34ef56), plus NODE_IMAGE for the
@@ -11,7 +11,7 @@
 # Grafana has no stand-in: there is no Grafana package or buildable module here.
 set -euo pipefail
 SCRIPT_NAME=standins.sh
-# shellcheck source=tools/images/lib.sh
+# shellcheck source=scaffolding/images/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STANDINS_DIR="$IMAGES_DIR/standins"

@@ -16,7 +16,7 @@
 #                         (default /etc/ssl/certs/ca-certificates.crt)
 set -euo pipefail
 SCRIPT_NAME=base.sh
-# shellcheck source=tools/images/lib.sh
+# shellcheck source=scaffolding/images/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SUITE=bookworm

@@ -12,7 +12,7 @@
 # packages or start dockerd. Logs go to $QOSLAB_CACHE/docker/.
 set -euo pipefail
 SCRIPT_NAME=engine.sh
-# shellcheck source=tools/images/lib.sh
+# shellcheck source=scaffolding/images/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STATE_DIR="$QOSLAB_CACHE/docker"
