@@ -513,5 +513,3 @@ export function reportView(results: Results, resultsPath: string) {
     remedies,
   };
 }
-
-export type ReportView = ReturnType<typeof reportView>;

@@ -7,7 +7,7 @@ import exec from 'k6/execution';
 import { randomBytes } from 'k6/crypto';
 import { envNumber } from './config.js';
 
-export const SYNTHETIC_BAGGAGE = 'synthetic=true,load.source=k6';
+const SYNTHETIC_BAGGAGE = 'synthetic=true,load.source=k6';
 
 const FAILURE_LOG_LIMIT = envNumber('FAILURE_LOG_LIMIT', 5, { max: 1000 });
 let failuresLogged = 0;
@@ -21,7 +21,7 @@ export function randomHex(bytes) {
 }
 
 /** A fresh trace context; W3C forbids all-zero ids, so those (vanishingly rare) are drawn again. */
-export function newTraceContext() {
+function newTraceContext() {
   let traceId = randomHex(16);
   while (/^0+$/.test(traceId)) traceId = randomHex(16);
   let spanId = randomHex(8);

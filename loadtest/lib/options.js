@@ -2,7 +2,7 @@
 // latency scale for slower targets (LATENCY_SCALE=2 doubles every latency limit, e.g. on a busy CI box).
 import { envNumber } from './config.js';
 
-export const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
+const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
 
 /** `['p(95)<X', 'p(99)<Y']` in milliseconds, scaled by LATENCY_SCALE. */
 export function latency(p95Ms, p99Ms) {
@@ -13,7 +13,7 @@ export function latency(p95Ms, p99Ms) {
 }
 
 /** Fewer than 1% failed requests and checks, and a whole-run latency ceiling. */
-export function defaultThresholds() {
+function defaultThresholds() {
   return {
     http_req_failed: ['rate<0.01'],
     checks: ['rate>0.99'],
@@ -23,7 +23,7 @@ export function defaultThresholds() {
 
 // k6's default system tags without `url`: tags become Prometheus labels, and a URL with an order id in
 // it would make one series per order. The `name` tag carries the URL, or its template where ids vary.
-export const SYSTEM_TAGS = [
+const SYSTEM_TAGS = [
   'proto',
   'subproto',
   'status',

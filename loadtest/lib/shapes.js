@@ -57,7 +57,7 @@ export const SHAPES = {
   },
 };
 
-export const SHAPE_NAMES = Object.keys(SHAPES);
+const SHAPE_NAMES = Object.keys(SHAPES);
 
 /**
  * The shape named by LOAD_SHAPE (default smoke), with the overrides LOAD_VUS (peak virtual users),

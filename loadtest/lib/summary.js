@@ -3,7 +3,7 @@
 // runs without internet, and defining handleSummary replaces k6's built-in text summary.
 import { envString } from './config.js';
 
-export const SUMMARY_FORMAT = 'qoslab-k6-summary/1';
+const SUMMARY_FORMAT = 'qoslab-k6-summary/1';
 
 const AGGREGATION = /^\s*(avg|min|max|med|count|rate|value|p\(\d+(?:\.\d+)?\))\s*(<=|>=|==|===|!=|<|>)/;
 
@@ -64,7 +64,7 @@ function formatValue(metric, stat, value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
-export function formatMs(ms) {
+function formatMs(ms) {
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
   if (ms >= 1) return `${ms.toFixed(1)}ms`;
   return `${(ms * 1000).toFixed(0)}µs`;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { repoRoot, toolPath } from '@qoslab/native-stack';
 
 export const CLUSTER_CLI = join(repoRoot, 'scaffolding', 'cluster', 'src', 'cli.ts');
-export const LAB_CLI = join(repoRoot, 'tools', 'lab', 'src', 'cli.ts');
+const LAB_CLI = join(repoRoot, 'tools', 'lab', 'src', 'cli.ts');
 export const KUBECONFIG = '/var/lib/qoslab-cluster/admin.kubeconfig';
 export const CONTEXT = 'qoslab-local';
 

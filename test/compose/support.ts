@@ -25,7 +25,7 @@ export function ok(command: string, args: string[], options: { env?: NodeJS.Proc
 
 let composeArgv: string[] | undefined;
 /** `docker compose` or `docker-compose` (scaffolding/images/engine.sh compose installs Compose 1.29 if there is none). */
-export function composeCommand(): string[] {
+function composeCommand(): string[] {
   composeArgv ??= ok('bash', [join(imagesDir, 'engine.sh'), 'compose'], { timeoutMs: 600_000 }).trim().split(' ');
   return composeArgv;
 }
@@ -163,7 +163,7 @@ export function containerCgroup(container: string): ContainerCgroup {
   };
 }
 
-export { kubeletWorkers, LAB_NODE_MEMORY, QOS_VARIANTS, type ExplainedContainer, type KubeletWorkers, type QosVariant } from '../lib/qos';
+export { kubeletWorkers, LAB_NODE_MEMORY, QOS_VARIANTS, type QosVariant } from '../lib/qos';
 
 /** Like composeOk, without blocking the event loop (so a test can poll while `up` waits for health). */
 export function composeAsync(project: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<string> {

@@ -14,7 +14,7 @@ export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint
 /** Every kustomization a user or script applies, relative to k8s/. */
 export const KUSTOMIZATIONS = ['overlays/kind', 'overlays/local', 'base/shop', 'base/observability', 'base/admission', 'experiment'];
 
-export function render(dir: string): string {
+function render(dir: string): string {
   return execFileSync(toolPath('kubectl'), ['kustomize', dir], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

@@ -8,13 +8,13 @@ export function serviceOf(trace: JaegerTrace, span: JaegerSpan): string | undefi
   return trace.processes[span.processID]?.serviceName;
 }
 
-export function parentOf(trace: JaegerTrace, span: JaegerSpan): JaegerSpan | undefined {
+function parentOf(trace: JaegerTrace, span: JaegerSpan): JaegerSpan | undefined {
   const parentId = span.references.find((reference) => reference.refType === 'CHILD_OF')?.spanID;
   return trace.spans.find((candidate) => candidate.spanID === parentId);
 }
 
 /** True when `ancestor` is on the path from `span` to the root. */
-export function descendsFrom(trace: JaegerTrace, span: JaegerSpan, ancestor: JaegerSpan): boolean {
+function descendsFrom(trace: JaegerTrace, span: JaegerSpan, ancestor: JaegerSpan): boolean {
   for (let current = parentOf(trace, span); current; current = parentOf(trace, current)) {
     if (current.spanID === ancestor.spanID) return true;
   }

@@ -9,7 +9,7 @@ import { repoRoot } from '@qoslab/native-stack';
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** `qos explain --json` (tools/qos) for the QoS lab's Kubernetes workers. */
-export interface ExplainedContainer {
+interface ExplainedContainer {
   oomScoreAdj: number;
   cpuShares: number;
   cpuWeight: number;

@@ -4,14 +4,10 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseLike } from '@qoslab/http-kit/testing';
-import { type ServiceName } from '@qoslab/native-stack';
 import { getTrace, type JaegerTrace } from '@qoslab/observability-client';
 import { serviceOf } from '../lib/jaeger';
 
 export const LOOPBACK = '127.0.0.1';
-
-/** Extra environment for services, keyed by name (StackOptions.envOf). */
-export type EnvOf = Partial<Record<ServiceName, Record<string, string>>>;
 
 export interface RawResponse {
   status: number;
@@ -199,8 +195,3 @@ export const json = (body: unknown, headers: Record<string, string> = {}): Reque
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
-
-/** Lines of a JSON-lines log that contain `text`. */
-export function linesWith(log: string, text: string): string[] {
-  return log.split('\n').filter((line) => line.includes(text));
-}

@@ -14,8 +14,8 @@ export interface TelemetryConfig {
   propagators: ('tracecontext' | 'baggage')[];
 }
 
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
-export type SamplerName =
+type OtlpProtocol = 'http/protobuf' | 'http/json';
+type SamplerName =
   | 'always_on'
   | 'always_off'
   | 'traceidratio'

@@ -62,7 +62,9 @@ function metricExporter({ exporter, protocol }: TelemetryConfig['metrics']): Pus
 
 /**
  * Starts tracing and metrics from the standard OTEL_* variables: the providers, the curated
- * instrumentations, the resource, the container's vital signs, and the shutdown hook.
+ * instrumentations, the resource, the container's vital signs, and the shutdown hook. Loaded lazily
+ * by register.ts, which knip cannot follow.
+ * @public
  */
 export function startTelemetry(entryPoint = process.argv[1]): void {
   // Settings that cannot be honoured are always reported; the SDK's own chatter (failed exports while

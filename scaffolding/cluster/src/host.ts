@@ -5,7 +5,7 @@ import { ClusterError, must, run } from './exec';
 import { NETWORK } from './settings';
 
 /** Global settings the kubelet writes at start (pkg/kubelet/cm setupKernelTunables), and the host's forwarding. */
-export const HOST_SYSCTLS = [
+const HOST_SYSCTLS = [
   'vm.overcommit_memory',
   'vm.panic_on_oom',
   'kernel.panic',
@@ -18,7 +18,7 @@ export const HOST_SYSCTLS = [
 
 const sysctlPath = (name: string): string => join('/proc/sys', ...name.split('.'));
 
-export function readSysctls(): Record<string, string> {
+function readSysctls(): Record<string, string> {
   const values: Record<string, string> = {};
   for (const name of HOST_SYSCTLS) {
     const path = sysctlPath(name);
@@ -53,7 +53,7 @@ export function hostIptables(): string {
 /** `ip netns add` turns /run/netns into a shared bind mount of itself the first time. */
 export type NetnsDir = 'absent' | 'directory' | 'mount';
 
-export function netnsDir(): NetnsDir {
+function netnsDir(): NetnsDir {
   if (!existsSync('/run/netns')) return 'absent';
   const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === '/run/netns');
   return mounted ? 'mount' : 'directory';
@@ -130,7 +130,7 @@ export function cgroupLayout(mountinfo = readFileSync('/proc/self/mountinfo', 'u
 }
 
 /** Addresses this host already uses or names: its interfaces, routes, name servers and /etc/hosts. */
-export function hostAddresses(): { source: string; cidr: string }[] {
+function hostAddresses(): { source: string; cidr: string }[] {
   const found: { source: string; cidr: string }[] = [];
   for (const line of must('ip', ['-o', '-4', 'addr', 'show']).split('\n')) {
     const match = /^\d+: (\S+)\s+inet (\S+)/.exec(line);
@@ -172,7 +172,7 @@ function parseCidr(cidr: string): [number, number] {
 }
 
 /** Whether two IPv4 CIDRs share an address. */
-export function overlaps(a: string, b: string): boolean {
+function overlaps(a: string, b: string): boolean {
   const [x, xBits] = parseCidr(a);
   const [y, yBits] = parseCidr(b);
   const bits = Math.min(xBits, yBits);
@@ -187,7 +187,7 @@ export function requireRoot(): void {
 }
 
 /** Debian packages the cluster runs (containerd, runc, CNI plugins, etcd, iptables, ...), and the command each provides. */
-export const PACKAGES: Record<string, string> = {
+const PACKAGES: Record<string, string> = {
   containerd: 'containerd',
   runc: 'runc',
   'containernetworking-plugins': '/usr/lib/cni/bridge',

@@ -69,7 +69,7 @@ export function ensurePki(dir: string): void {
   }
 }
 
-export const apiServerUrl = `https://${NETWORK.nodeAddress}:${PORTS.apiServer}`;
+const apiServerUrl = `https://${NETWORK.nodeAddress}:${PORTS.apiServer}`;
 
 /** A kubeconfig for one identity, with its certificate and the CA embedded. */
 export function kubeconfig(pkiDir: string, identity: string, context = CONTEXT): string {

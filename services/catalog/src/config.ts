@@ -1,5 +1,4 @@
 import { commonConfig, env } from '@qoslab/http-kit';
-import type { z } from 'zod';
 import { SERVICE_PORTS } from '@qoslab/contracts';
 
 export const configSchema = commonConfig({ port: SERVICE_PORTS.catalog }).extend({
@@ -8,5 +7,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.catalog }).extend
   /** Simulated latency of the product source behind the cache. */
   CATALOG_SOURCE_LATENCY_MS: env.milliseconds.default(20),
 });
-
-export type Config = z.infer<typeof configSchema>;

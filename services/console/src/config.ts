@@ -15,5 +15,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.console, upstream
   JAEGER_UI_URL: env.url.optional(),
   GRAFANA_URL: env.url.optional(),
 });
-
-export type Config = z.infer<typeof configSchema>;

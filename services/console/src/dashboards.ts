@@ -7,7 +7,7 @@ export interface Target {
   legendFormat?: string;
 }
 
-export interface Panel {
+interface Panel {
   id: number;
   title: string;
   description?: string;
@@ -19,7 +19,7 @@ export interface Panel {
 }
 
 /** A `label_values(metric, label)` variable: its values are the label's values on that metric. */
-export interface Variable {
+interface Variable {
   name: string;
   metric: string;
   label: string;

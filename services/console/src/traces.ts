@@ -11,7 +11,7 @@ export type { JaegerTrace };
 
 type Value = JaegerKeyValue['value'];
 
-export interface WaterfallSpan {
+interface WaterfallSpan {
   spanId: string;
   parentId?: string;
   service: string;

@@ -1,5 +1,4 @@
 import { commonConfig, env } from '@qoslab/http-kit';
-import type { z } from 'zod';
 import { SERVICE_PORTS } from '@qoslab/contracts';
 
 export const configSchema = commonConfig({ port: SERVICE_PORTS.gateway, upstreamTimeoutMs: 5000 }).extend({
@@ -8,5 +7,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.gateway, upstream
   /** The lab console as the browser reaches it; the shop links each new order's trace there. */
   CONSOLE_URL: env.url.optional(),
 });
-
-export type Config = z.infer<typeof configSchema>;

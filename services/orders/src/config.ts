@@ -18,5 +18,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.orders }).extend(
   /** How long start-up waits for the database before giving up. */
   DATABASE_STARTUP_TIMEOUT_MS: env.milliseconds.default(30_000),
 });
-
-export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 
 /** Applied in order, each once, recorded in schema_migrations. Never edit one that has shipped. */
-export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
     name: 'orders',

@@ -18,7 +18,7 @@ export interface PlaceResult {
 }
 
 /** The hash ties an idempotency key to one request; the card number is left out of it on purpose. */
-export function requestHash(request: CreateOrder): string {
+function requestHash(request: CreateOrder): string {
   const canonical = {
     email: request.customer.email.toLowerCase(),
     items: [...request.items].sort((a, b) => a.productId.localeCompare(b.productId)),

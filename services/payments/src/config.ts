@@ -8,5 +8,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.payments }).exten
   /** Share of charges the simulated provider declines (0 to 1). */
   PAYMENTS_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
 });
-
-export type Config = z.infer<typeof configSchema>;

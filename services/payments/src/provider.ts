@@ -5,7 +5,7 @@ import { PaymentDeclinedError } from '@qoslab/http-kit';
 import { METRICS } from '@qoslab/contracts/metrics';
 
 /** Cards that the simulated provider always declines, as test card numbers do at real providers. */
-export const DECLINED_CARDS = new Set(['4000000000000002']);
+const DECLINED_CARDS = new Set(['4000000000000002']);
 const MAX_REMEMBERED = 10_000;
 
 const duration = metrics.getMeter('@qoslab/payments').createHistogram(METRICS.paymentDuration.name, METRICS.paymentDuration);

@@ -15,5 +15,3 @@ export const configSchema = commonConfig({ port: SERVICE_PORTS.worker }).extend(
   WORKER_MAX_HOLD_MS: env.milliseconds.default(DEFAULT_WORKER_JOB_LIMITS.maxHoldMs),
   WORKER_MAX_CONCURRENT_JOBS: positive.max(10_000).default(64),
 });
-
-export type Config = z.infer<typeof configSchema>;

@@ -5,11 +5,11 @@ import type { Log } from './images.js';
 import { restrictedWorkerContainer } from './deploy.js';
 import { type Kube, LabError, type Obj, sleep, until } from './kube.js';
 
-export const ATTACKER_NAMESPACE = 'lab-attacker';
+const ATTACKER_NAMESPACE = 'lab-attacker';
 const ATTACKER = 'attacker';
 const ESCALATED = 'attacker-escalated';
 
-export interface Outcome {
+interface Outcome {
   blocked: boolean;
   detail: string;
 }

@@ -10,7 +10,6 @@ import { type Kube, LabError, type Obj, sleep, until } from './kube.js';
 import { repoRoot } from './repo.js';
 
 export const DEFAULT_OVERLAY = join(repoRoot, 'k8s', 'overlays', 'kind');
-export const NAMESPACES = ['shop', 'observability', 'qos-lab'] as const;
 /** The NetworkPolicy whose peers are the node's addresses, set at deploy time. */
 export const NODE_EGRESS_POLICY = 'otel-collector-node';
 
@@ -81,9 +80,9 @@ function ensureSecret(kube: Kube, namespace: string, name: string, log: Log): vo
   log(`created secret ${namespace}/${name} with a random password`);
 }
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
-export async function waitForRollouts(kube: Kube, objects: Obj[], log: Log, timeoutMs = 420_000): Promise<void> {
+async function waitForRollouts(kube: Kube, objects: Obj[], log: Log, timeoutMs = 420_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const o of objects.filter((w) => WORKLOAD_KINDS.includes(w.kind))) {
     const target = `${String(o.kind).toLowerCase()}/${o.metadata.name}`;
@@ -107,7 +106,7 @@ export function reachScript(url: string, settleS: number): string {
 }
 
 /** A short-lived pod in qos-lab that tries to reach the gateway; with policies enforced it cannot. */
-export async function policiesEnforced(kube: Kube): Promise<boolean | undefined> {
+async function policiesEnforced(kube: Kube): Promise<boolean | undefined> {
   const name = 'netpol-probe';
   kube.run(['-n', 'qos-lab', 'delete', 'pod', name, '--ignore-not-found', '--wait=true']);
   const pod = probePod(name, 'qos-lab', reachScript('http://gateway.shop.svc.cluster.local:8080/healthz', 10));

@@ -20,9 +20,9 @@ import type { Log } from './images.js';
 import { type Kube, LabError, type Obj, type PortForward, sleep, until } from './kube.js';
 import { repoRoot } from './repo.js';
 
-export const WORKERS = ['guaranteed', 'burstable', 'besteffort'] as const;
+const WORKERS = ['guaranteed', 'burstable', 'besteffort'] as const;
 export type Variant = (typeof WORKERS)[number];
-export type PhaseName = 'throttle' | 'contention' | 'oom' | 'pressure';
+type PhaseName = 'throttle' | 'contention' | 'oom' | 'pressure';
 const NAMESPACE = 'qos-lab';
 const MIB = 1024 * 1024;
 const K6_JOB = 'qos-lab-k6';
@@ -46,7 +46,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   full: { name: 'full', phaseS: { throttle: 120, contention: 90, oom: 60, pressure: 150 } },
 };
 
-export interface WorkerFacts {
+interface WorkerFacts {
   pod: string;
   workingSetBytes: number;
   memoryLimitBytes: number | null;
@@ -77,7 +77,7 @@ export interface Calibration {
   msPerUnit: number;
 }
 
-export interface PlanJob {
+interface PlanJob {
   qosClass: Variant;
   kind: 'cpu' | 'memory';
   rate?: number;
@@ -114,7 +114,7 @@ const quantity = (container: Obj, kind: 'requests' | 'limits', name: string): bi
 const isWorker = (pod: Obj, variant: Variant) => pod.metadata.labels?.['app.kubernetes.io/name'] === 'worker' && pod.metadata.labels?.['qoslab.dev/variant'] === variant;
 const live = (pod: Obj) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && !pod.metadata.deletionTimestamp;
 
-export function nodeFacts(kube: Kube): NodeFacts {
+function nodeFacts(kube: Kube): NodeFacts {
   const node = kube.node();
   const name = node.metadata.name as string;
   const pods = (kube.json(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${name}`]).items as Obj[]).filter(live);
@@ -158,7 +158,7 @@ export function nodeFacts(kube: Kube): NodeFacts {
   };
 }
 
-export async function calibrate(worker: PortForward): Promise<Calibration> {
+async function calibrate(worker: PortForward): Promise<Calibration> {
   const cpuMs: number[] = [];
   for (let i = 0; i < CALIBRATION_RUNS + 1; i++) {
     const response = await fetch(`${worker.url}/jobs/cpu`, {
@@ -281,7 +281,7 @@ export function pressurePhase(facts: NodeFacts, profile: Profile): PlanPhase {
 }
 
 /** The k6 Job of k8s/experiment running one phase. */
-export function k6Job(kube: Kube, phase: PlanPhase): Obj[] {
+function k6Job(kube: Kube, phase: PlanPhase): Obj[] {
   const objects = renderWithOverrides(kube, join(repoRoot, 'k8s', 'experiment'));
   const job = objects.find((o) => o.kind === 'Job');
   if (!job) throw new LabError('k8s/experiment renders no Job');
@@ -308,7 +308,7 @@ export interface ExperimentOptions {
   runDir?: string;
 }
 
-export interface PhaseWindow {
+interface PhaseWindow {
   name: PhaseName;
   start: number;
   end: number;

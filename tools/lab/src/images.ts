@@ -12,13 +12,13 @@ export type Log = (line: string) => void;
 
 /** The kit's own services, built from services/Dockerfile and tagged with their package version. */
 export const PROJECT_SERVICES = [...SERVICES, 'console'] as const satisfies readonly ProgramName[];
-export const PROJECT_REPOSITORY = 'qoslab';
+const PROJECT_REPOSITORY = 'qoslab';
 
 /**
  * Third-party images: the variable that replaces each (the same names docker-compose.yml reads), and
  * the repository it replaces. A replacement must be pinned by digest, like the image it replaces.
  */
-export const THIRD_PARTY: Record<string, string> = {
+const THIRD_PARTY: Record<string, string> = {
   OTELCOL_IMAGE: 'otel/opentelemetry-collector-contrib',
   JAEGER_IMAGE: 'jaegertracing/jaeger',
   PROMETHEUS_IMAGE: 'prom/prometheus',
@@ -27,7 +27,7 @@ export const THIRD_PARTY: Record<string, string> = {
   K6_IMAGE: 'grafana/k6',
 };
 
-export function projectVersion(service: string): string {
+function projectVersion(service: string): string {
   const manifest = JSON.parse(readFileSync(join(repoRoot, 'services', service, 'package.json'), 'utf8')) as { version: string };
   return manifest.version;
 }
@@ -59,7 +59,7 @@ export function imagesOf(objects: Obj[]): string[] {
   return [...images].sort();
 }
 
-export const isProjectImage = (image: string): boolean => image.startsWith(`${PROJECT_REPOSITORY}/`);
+const isProjectImage = (image: string): boolean => image.startsWith(`${PROJECT_REPOSITORY}/`);
 
 /** The repository of a reference without tag or digest (docker.io/library/ spelled as users write it). */
 export function repositoryOf(image: string): string {
@@ -130,7 +130,7 @@ function restartUsers(kube: Kube, images: string[], log: Log): void {
 }
 
 /** Runs a command, passing its output on line by line, prefixed (progress stays visible). */
-export function streamed(command: string, args: string[], log: Log, env: NodeJS.ProcessEnv = process.env, prefix = '    '): Promise<void> {
+function streamed(command: string, args: string[], log: Log, env: NodeJS.ProcessEnv = process.env, prefix = '    '): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
     let tail: string[] = [];

@@ -7,14 +7,14 @@ import type { Log } from './images.js';
 import { KIND_CLUSTER, type Kube, LabError, must, run, until } from './kube.js';
 import { kindClusterConfig, memorySplit, podMemoryMib } from './node-config.js';
 
-export function kindClusters(): string[] {
+function kindClusters(): string[] {
   const result = run('kind', ['get', 'clusters']);
   if (result.status !== 0) throw new LabError(`kind is not usable: ${result.stderr.trim().split('\n')[0]}`);
   return result.stdout.split('\n').filter(Boolean);
 }
 
 /** Approves the kubelet's serving-certificate requests, so clients can verify the kubelet. */
-export function approveKubeletServing(kube: Kube): number {
+function approveKubeletServing(kube: Kube): number {
   const csrs = kube.json(['get', 'csr']).items as { metadata: { name: string }; spec: { signerName: string }; status?: { conditions?: unknown[] } }[];
   const pending = csrs.filter((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving' && !c.status?.conditions?.length);
   for (const csr of pending) kube.ok(['certificate', 'approve', csr.metadata.name]);

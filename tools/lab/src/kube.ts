@@ -64,7 +64,7 @@ export async function until<T>(what: string, check: () => T | undefined | Promis
 
 /** The workshop's own kind cluster: the one context the lab acts on without being told. */
 export const KIND_CLUSTER = 'qoslab';
-export const KIND_CONTEXT = `kind-${KIND_CLUSTER}`;
+const KIND_CONTEXT = `kind-${KIND_CLUSTER}`;
 
 export class Kube {
   readonly kubectl: string;
