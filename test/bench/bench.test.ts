@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Results } from '@qoslab/bench/lib/results';
 import { isSpread, type Spread } from '@qoslab/bench/lib/stats';
-import { COLLECTOR_FAULTS, repoRoot, SERVICES } from '@qoslab/native-stack';
+import { COLLECTOR_FAULTS, repoRoot, SERVICES, toolPath } from '@qoslab/native-stack';
 
 const BACKENDS = ['otel-collector', 'jaeger', 'prometheus', 'postgres'];
 const TIMEOUT_MS = 12 * 60_000;
@@ -23,6 +23,8 @@ function assertSpread(value: unknown, what: string): asserts value is Spread {
 }
 
 before(async () => {
+  // Built outside the timer: on an empty tool cache these builds alone take about 18 minutes.
+  for (const tool of ['otelcol', 'jaeger', 'prometheus'] as const) toolPath(tool);
   dir = mkdtempSync(join(tmpdir(), 'qoslab-bench-'));
   const child = spawn(
     process.execPath,
