@@ -120,7 +120,7 @@ function buildTemplate(traces: number): Template {
         startNs: start,
         durationNs: 4_000_000n + BigInt(t),
         resource: gateway,
-        scope: '@opentelemetry/instrumentation-http',
+        scope: '@qoslab/instrumentation-http-server',
         attributes: {
           'http.request.method': 'GET',
           'url.scheme': 'http',
@@ -165,7 +165,7 @@ function buildTemplate(traces: number): Template {
         startNs: start + 600_000n,
         durationNs: 2_000_000n + BigInt(t),
         resource: catalog,
-        scope: '@opentelemetry/instrumentation-http',
+        scope: '@qoslab/instrumentation-http-server',
         attributes: {
           'http.request.method': 'GET',
           'url.scheme': 'http',

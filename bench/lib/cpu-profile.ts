@@ -27,11 +27,16 @@ export interface ProfileSummary {
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
-/** "@opentelemetry/instrumentation-http" for a file under node_modules, "node:<module>" for Node's own, "app" otherwise. */
+/**
+ * "@opentelemetry/instrumentation-http" for a file under node_modules, "@qoslab/telemetry" for the kit's
+ * packages/telemetry (workspaces resolve to their real path), "node:<module>" for Node's own, "app" otherwise.
+ */
 export function packageOf(url: string): string | undefined {
   if (!url) return undefined;
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (inModules) return inModules[1];
+  const inWorkspace = /\/packages\/([^/]+)\/dist\//.exec(url);
+  if (inWorkspace) return `@qoslab/${inWorkspace[1]}`;
   if (url.startsWith('node:')) return url.split('/')[0];
   return 'app';
 }

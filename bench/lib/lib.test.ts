@@ -61,4 +61,5 @@ test('a CPU profile: self time per function, time under each package counted onc
   assert.deepEqual(summary.packages.find((entry) => entry.name === '@opentelemetry/instrumentation-http')?.share, 0.75);
   assert.equal(packageOf('/srv/node_modules/express/lib/router.js'), 'express');
   assert.equal(packageOf('/srv/services/gateway/dist/app.js'), 'app');
+  assert.equal(packageOf('file:///srv/packages/telemetry/dist/http-server.js'), '@qoslab/telemetry');
 });

@@ -20,9 +20,11 @@ import { MemoryCgroups } from './memory-cgroup';
  * - sdk-only: the SDK, its context manager and exporters, no instrumentation;
  * - unsampled: the curated set with the always_off sampler: every span is created non-recording, none
  *   exported; the metrics are recorded;
- * - bare, bare-http, bare-undici, bare-express: the curated set, or one instrumentation of it, with nothing
+ * - bare, bare-http, bare-undici: the curated set, or one instrumentation of it (the kit's http-server, undici), with nothing
  *   recorded: the always_off sampler and no metric exporter (so no meter provider): what the
- *   instrumentations' hooks cost by themselves.
+ *   instrumentations' hooks cost by themselves;
+ * - upstream-bare-http: what the kit's http-server replaces, the same way: the upstream register with only
+ *   instrumentation-http and instrumentation-express, nothing recorded.
  */
 export const TELEMETRY_CONFIGS = [
   'curated',
@@ -40,7 +42,7 @@ export const TELEMETRY_CONFIGS = [
   'bare',
   'bare-http',
   'bare-undici',
-  'bare-express',
+  'upstream-bare-http',
 ] as const;
 export type TelemetryConfig = (typeof TELEMETRY_CONFIGS)[number];
 
@@ -52,8 +54,9 @@ export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] a
 export type Backend = (typeof BACKENDS)[number];
 
 const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node', 'no-pino': 'pino' };
-const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http', 'bare-undici': 'undici', 'bare-express': 'express' };
+const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http-server', 'bare-undici': 'undici' };
 const NOTHING_RECORDED = { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' };
+const UPSTREAM_REGISTER = ['--require', '@opentelemetry/auto-instrumentations-node/register', 'dist/main.js'];
 
 export interface ShopOptions {
   runDir: string;
@@ -111,7 +114,11 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       args = [IMAGE_HEAP_FLAG, ...base.args];
       break;
     case 'all':
-      args = ['--require', '@opentelemetry/auto-instrumentations-node/register', 'dist/main.js'];
+      args = UPSTREAM_REGISTER;
+      break;
+    case 'upstream-bare-http':
+      args = UPSTREAM_REGISTER;
+      Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express' });
       break;
     case 'no-runtime-node':
     case 'no-pino':
@@ -128,7 +135,6 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       break;
     case 'bare-http':
     case 'bare-undici':
-    case 'bare-express':
       Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ONLY[config] });
       break;
   }

@@ -20,16 +20,15 @@ const DESCRIPTIONS: Record<string, string> = {
   'sdk-only': 'the preload with the SDK, its context manager and exporters, and no instrumentation',
   unsampled: 'the curated set with the `always_off` sampler: every span is created non-recording and none is exported; metrics are recorded',
   bare: 'the curated set with nothing recorded: the `always_off` sampler and no metric exporter (so no meter provider)',
-  'bare-http': 'instrumentation-http alone, nothing recorded',
+  'bare-http': 'the kit’s HTTP server instrumentation alone, nothing recorded',
   'bare-undici': 'instrumentation-undici alone, nothing recorded',
-  'bare-express': 'instrumentation-express alone, nothing recorded',
+  'upstream-bare-http': 'what `bare-http` replaces: instrumentation-http and instrumentation-express by the upstream register, nothing recorded',
   chain: 'the limit: two minimal Express apps (bench/chain/hop.mjs), the first fetching the product list from the second with the same HTTP client, on the services’ core; GET only',
 };
 
 /** Instrumentations the trace tests (test/telemetry/trace.test.ts) depend on, and what for. */
 const REQUIRED_BY_TESTS = [
-  ['instrumentation-http', 'server spans, and the trace through all services'],
-  ['instrumentation-express', '`http.route` on server spans'],
+  ['http-server', 'the kit’s own (packages/telemetry/src/http-server.ts): server spans with `http.route`, the trace through all services, the request duration histogram'],
   ['instrumentation-undici', 'client spans of service-to-service calls (fetch)'],
   ['instrumentation-pg', 'PostgreSQL spans under orders'],
   ['instrumentation-pino', '`trace_id`/`span_id` in log lines'],
@@ -93,10 +92,10 @@ function breakdownFacts(results: Results): string | undefined {
   const lost = (config: string) => (ratios[config] ? `${((1 - ratios[config].median) * 100).toFixed(1)}%` : '-');
   return (
     `The breakdown (GET /api/products, gateway and catalog alone) splits the loss: the SDK without instrumentations ${lost('sdk-only')}, ` +
-    `with nothing recorded instrumentation-http alone ${lost('bare-http')}, undici alone ${lost('bare-undici')}, express alone ${lost('bare-express')}, ` +
+    `with nothing recorded the kit’s HTTP server instrumentation alone ${lost('bare-http')} (upstream’s instrumentation-http and instrumentation-express, which it replaces, ${lost('upstream-bare-http')}), undici alone ${lost('bare-undici')}, ` +
     `the curated set ${lost('bare')}; recording metrics but no span ${lost('unsampled')}; as shipped ${lost('curated')}. ` +
-    'What would close the rest is where the hooks cost most: a server instrumentation that computes attributes only for ' +
-    'recorded spans and does not patch every request and response emitter, and no client span where the next hop’s server span says the same.'
+    'What would close the rest: no client span where the next hop’s server span says the same (undici’s hooks), fewer spans ' +
+    'per request, and a cheaper export (spans serialised off the request path).'
   );
 }
 
@@ -117,9 +116,9 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
     const under = (config: string, name: string) => gateway(config)?.packages.find((entry) => entry.name === name)?.share;
     const profileFacts = (
       [
-        ['@opentelemetry/instrumentation-http', 'the HTTP server and client spans'],
+        ['@qoslab/telemetry', 'the kit’s server spans'],
+        ['@opentelemetry/sdk-trace', 'creating, ending and batching spans'],
         ['@opentelemetry/context-async-hooks', 'carrying the active context across callbacks'],
-        ['@opentelemetry/instrumentation-express', 'the route on the server span'],
         ['@opentelemetry/instrumentation-undici', 'the fetch client spans and header injection'],
       ] as const
     ).flatMap(([name, what]) => {
@@ -385,6 +384,11 @@ export function reportView(results: Results, resultsPath: string) {
             ? 'most of the cost is in the instrumentations’ hooks (patched servers and clients, context propagation, attributes computed for spans nobody records), not in recording or exporting spans, which is why sampling saves little.'
             : 'most of the cost is in recording and exporting what the instrumentations produce, which sampling and a cheaper export would cut.')
         : undefined,
+    serverSwap: ((kit, upstream) =>
+      kit !== undefined && upstream !== undefined
+        ? `Server spans alone, nothing recorded: the kit’s http-server instrumentation lost ${(kit * 100).toFixed(1)}% of the throughput, ` +
+          `upstream’s instrumentation-http with instrumentation-express ${(upstream * 100).toFixed(1)}% in the same repetitions.`
+        : undefined)(lost('bare-http'), lost('upstream-bare-http')),
   };
 
   const lastSteps = collector.repetitions.map((run) => run.steps.at(-1));

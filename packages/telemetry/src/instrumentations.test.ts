@@ -5,23 +5,23 @@ import { CURATED_INSTRUMENTATIONS, curatedInstrumentations, selectedInstrumentat
 test('every curated instrumentation is enabled unless a variable says otherwise', () => {
   assert.deepEqual(selectedInstrumentations({}), CURATED_INSTRUMENTATIONS);
   assert.deepEqual(
-    curatedInstrumentations({}).map((instrumentation) => instrumentation.instrumentationName),
-    CURATED_INSTRUMENTATIONS.map((name) => `@opentelemetry/instrumentation-${name}`),
+    curatedInstrumentations({}).map((instrumentation) => instrumentation.instrumentationName.replace(/^@(opentelemetry|qoslab)\/instrumentation-/, '')),
+    CURATED_INSTRUMENTATIONS,
   );
 });
 
 test('OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves instrumentations out, with or without the package prefix', () => {
   assert.deepEqual(
-    selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime-node, @opentelemetry/instrumentation-pino' }),
-    ['http', 'express', 'undici', 'pg'],
+    selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime-node, @opentelemetry/instrumentation-pino, @qoslab/instrumentation-http-server' }),
+    ['undici', 'pg'],
   );
 });
 
 test('OTEL_NODE_ENABLED_INSTRUMENTATIONS keeps only those, then the disabled list applies', () => {
-  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http,express', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express' }), ['http', 'pg']);
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http-server,undici', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici' }), ['http-server', 'pg']);
 });
 
 test('names outside the curated set are ignored, not fatal', () => {
-  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fs,dns' }), CURATED_INSTRUMENTATIONS);
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fs,dns,http,express' }), CURATED_INSTRUMENTATIONS);
   assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'fs' }), []);
 });

@@ -1,28 +1,14 @@
-import type { IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpServerInstrumentation } from './http-server';
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
-function isProbe(request: IncomingMessage): boolean {
-  const path = request.url?.split('?', 1)[0];
-  return path !== undefined && PROBE_PATHS.has(path);
-}
-
 /* eslint-disable @typescript-eslint/no-require-imports -- each package is loaded only when enabled: start-up time */
 const CURATED = {
-  http: () => {
-    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-    return new HttpInstrumentation({ ignoreIncomingRequestHook: isProbe });
-  },
-  express: () => {
-    const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
-    // Only http.route is wanted from Express: a span per middleware, router and handler would triple
-    // the span count, and handlers would see their own span instead of the server span as active.
-    return new ExpressInstrumentation({
-      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
-    });
-  },
+  // The kit's own: server spans with the stable HTTP attributes and http.route, and the duration
+  // histogram, in place of instrumentation-http and instrumentation-express (see http-server.ts).
+  'http-server': () => new HttpServerInstrumentation({ ignore: (path) => PROBE_PATHS.has(path) }),
   undici: () => {
     const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
     return new UndiciInstrumentation();
@@ -51,7 +37,7 @@ type Env = Record<string, string | undefined>;
 function names(env: Env, variable: string): CuratedInstrumentation[] | undefined {
   const value = env[variable]?.trim();
   if (!value) return undefined;
-  const listed = value.split(',').map((name) => name.trim().replace(/^@opentelemetry\/instrumentation-/, '')).filter(Boolean);
+  const listed = value.split(',').map((name) => name.trim().replace(/^@(opentelemetry|qoslab)\/instrumentation-/, '')).filter(Boolean);
   const unknown = listed.filter((name) => !(name in CURATED));
   if (unknown.length > 0) diag.warn(`${variable}: ${unknown.join(', ')} not in the kit's set (${CURATED_INSTRUMENTATIONS.join(', ')}); ignored`);
   return listed.filter((name): name is CuratedInstrumentation => name in CURATED);
@@ -61,7 +47,7 @@ function names(env: Env, variable: string): CuratedInstrumentation[] | undefined
  * Which of the curated instrumentations to enable, by the variables that
  * @opentelemetry/auto-instrumentations-node reads: OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these),
  * then OTEL_NODE_DISABLED_INSTRUMENTATIONS (all but these), names without the
- * `@opentelemetry/instrumentation-` prefix.
+ * `@opentelemetry/instrumentation-` (or the kit's `@qoslab/instrumentation-`) prefix.
  */
 export function selectedInstrumentations(env: Env = process.env): CuratedInstrumentation[] {
   const enabled = new Set(names(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? CURATED_INSTRUMENTATIONS);

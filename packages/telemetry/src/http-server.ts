@@ -1,0 +1,192 @@
+import { errorMonitor } from 'node:events';
+import type * as http from 'node:http';
+import {
+  type Attributes,
+  context,
+  type Histogram,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  ValueType,
+} from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { type InstrumentationConfig, InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+} from '@opentelemetry/semantic-conventions';
+
+interface HttpServerInstrumentationConfig extends InstrumentationConfig {
+  /** Requests answered without a span, and with tracing suppressed below them (probes). */
+  ignore?: (path: string) => boolean;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+// The stable HTTP semantic conventions' advice for http.server.request.duration.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+const ROUTE = Symbol('express route');
+const ROUTE_TEMPLATE = Symbol('http.route');
+type RoutedRequest = http.IncomingMessage & { baseUrl?: string; [ROUTE]?: unknown; [ROUTE_TEMPLATE]?: string };
+
+// Express assigns req.route when a route matches; the mount path (req.baseUrl) is right only at that
+// moment, since the router restores it when an error or next() leaves it. An accessor on the prototype
+// keeps the template then, with no work per request before it.
+const routeProperty: PropertyDescriptor & ThisType<RoutedRequest> = {
+  configurable: true,
+  get() {
+    return this[ROUTE];
+  },
+  set(route: { path?: unknown } | undefined) {
+    this[ROUTE] = route;
+    this[ROUTE_TEMPLATE] = typeof route?.path === 'string' ? `${this.baseUrl ?? ''}${route.path}` : undefined;
+  },
+};
+
+function hostAndPort(host: string | undefined): [string | undefined, number | undefined] {
+  if (!host) return [undefined, undefined];
+  // [::1]:8080, host:8080, host
+  const colon = host.lastIndexOf(':');
+  if (colon === -1 || host.endsWith(']')) return [host, 80];
+  const port = Number(host.slice(colon + 1));
+  return [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
+}
+
+/**
+ * Server spans and the http.server.request.duration histogram for node:http servers, with the stable
+ * HTTP attributes and `http.route` from the route Express matched: what instrumentation-http (server
+ * side) and instrumentation-express together gave the kit, for a fraction of their cost per request
+ * (docs/performance.md). It parses no URL, patches no Express layer and binds no event emitter: the
+ * handler runs in the span's context, and Express's body parser carries that context across the body's
+ * reads itself (raw-body binds its callback), so a handler after it still sees the span. A handler that
+ * listens to the request stream directly would not. The services' outgoing calls are fetch, traced by
+ * instrumentation-undici.
+ */
+export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
+  private duration?: Histogram;
+
+  constructor(config: HttpServerInstrumentationConfig = {}) {
+    super('@qoslab/instrumentation-http-server', '0.1.0', config);
+  }
+
+  protected override init() {
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'http',
+        ['*'],
+        (moduleExports: typeof http) => {
+          this._wrap(moduleExports.Server.prototype, 'emit', (original) => this.patchEmit(original as Emit) as typeof original);
+          Object.defineProperty(moduleExports.IncomingMessage.prototype, 'route', routeProperty);
+          return moduleExports;
+        },
+        (moduleExports?: typeof http) => {
+          if (!moduleExports) return;
+          this._unwrap(moduleExports.Server.prototype, 'emit');
+          delete (moduleExports.IncomingMessage.prototype as { route?: unknown }).route;
+        },
+      ),
+    ];
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this.duration = this.meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
+      description: 'Duration of HTTP server requests.',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    });
+  }
+
+  private patchEmit(original: Emit): Emit {
+    const ignored = (path: string) => this.getConfig().ignore?.(path) === true;
+    const traced = (request: RoutedRequest, response: http.ServerResponse, path: string, query: string | undefined, handle: () => boolean) =>
+      this.trace(request, response, path, query, handle);
+    return function emit(this: http.Server, event: string | symbol, ...args: unknown[]) {
+      if (event !== 'request') return original.call(this, event, ...args);
+      const request = args[0] as RoutedRequest;
+      const response = args[1] as http.ServerResponse;
+      const url = request.url ?? '/';
+      const query = url.indexOf('?');
+      const path = query === -1 ? url : url.slice(0, query);
+      if (ignored(path)) {
+        return context.with(suppressTracing(context.active()), () => original.call(this, event, ...args));
+      }
+      return traced(request, response, path, query === -1 ? undefined : url.slice(query + 1), () => original.call(this, event, ...args));
+    };
+  }
+
+  private trace(request: RoutedRequest, response: http.ServerResponse, path: string, query: string | undefined, handle: () => boolean): boolean {
+    const started = performance.now();
+    const { headers, socket } = request;
+    const method = KNOWN_METHODS.has(request.method ?? 'GET') ? (request.method ?? 'GET') : '_OTHER';
+    const [serverAddress, serverPort] = hostAndPort(headers.host);
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_URL_SCHEME]: 'http',
+      [ATTR_URL_PATH]: path,
+      [ATTR_SERVER_ADDRESS]: serverAddress,
+      [ATTR_SERVER_PORT]: serverPort,
+      [ATTR_NETWORK_PEER_ADDRESS]: socket.remoteAddress,
+      [ATTR_NETWORK_PEER_PORT]: socket.remotePort,
+      [ATTR_NETWORK_PROTOCOL_VERSION]: request.httpVersion,
+      [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'],
+    };
+    if (query !== undefined) attributes[ATTR_URL_QUERY] = query;
+    if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = request.method;
+    const forwardedFor = headers['x-forwarded-for'];
+    if (typeof forwardedFor === 'string') attributes[ATTR_CLIENT_ADDRESS] = forwardedFor.split(',', 1)[0]?.trim();
+
+    const parent = propagation.extract(ROOT_CONTEXT, headers);
+    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    const active = trace.setSpan(parent, span);
+
+    let ended = false;
+    const end = (errorType?: string) => {
+      if (ended) return;
+      ended = true;
+      const status = response.statusCode;
+      const route = request[ROUTE_TEMPLATE];
+      const metricAttributes: Attributes = {
+        [ATTR_HTTP_REQUEST_METHOD]: method,
+        [ATTR_URL_SCHEME]: 'http',
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+        [ATTR_NETWORK_PROTOCOL_VERSION]: request.httpVersion,
+      };
+      if (route !== undefined) {
+        metricAttributes[ATTR_HTTP_ROUTE] = route;
+        span.updateName(`${method} ${route}`);
+      }
+      const error = errorType ?? (status >= 500 ? String(status) : undefined);
+      if (error !== undefined) {
+        metricAttributes[ATTR_ERROR_TYPE] = error;
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.setAttributes(metricAttributes);
+      span.end();
+      this.duration?.record((performance.now() - started) / 1000, metricAttributes);
+    };
+    response.once('close', () => end());
+    response.once(errorMonitor, (error: Error) => {
+      span.recordException(error);
+      end(error.name);
+    });
+    return context.with(active, handle);
+  }
+}
