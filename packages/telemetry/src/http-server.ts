@@ -72,8 +72,8 @@ function hostAndPort(host: string | undefined): [string | undefined, number | un
 /**
  * Server spans and the http.server.request.duration histogram for node:http servers, with the stable
  * HTTP attributes and `http.route` from the route Express matched: what instrumentation-http (server
- * side) and instrumentation-express together gave the kit, for a fraction of their cost per request
- * (docs/performance.md). It parses no URL, patches no Express layer and binds no event emitter: the
+ * side) and instrumentation-express together gave the kit, for less per request (the benchmark's breakdown
+ * measures both, bare-http and upstream-bare-http). It parses no URL, patches no Express layer and binds no event emitter: the
  * handler runs in the span's context, and Express's body parser carries that context across the body's
  * reads itself (raw-body binds its callback), so a handler after it still sees the span. A handler that
  * listens to the request stream directly would not. The services' outgoing calls are fetch, traced by
