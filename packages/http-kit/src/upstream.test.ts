@@ -47,6 +47,24 @@ test('returns the parsed body', async () => {
   assert.deepEqual(response.body, { a: 1 });
 });
 
+test('an answered call cancels its timeout: its signal never aborts afterwards', async () => {
+  const signals: AbortSignal[] = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    if (init?.signal) signals.push(init.signal);
+    return original(input, init);
+  };
+  try {
+    await upstream(100).request('/ok');
+    await assert.rejects(upstream(100).request('/fail'));
+  } finally {
+    globalThis.fetch = original;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(signals.length, 2);
+  assert.deepEqual(signals.map((signal) => signal.aborted), [false, false]);
+});
+
 test('no answer within the timeout is a 504', async () => {
   await assert.rejects(upstream(200).request('/hang'), (error) => error instanceof UpstreamTimeoutError && error.status === 504);
 });

@@ -26,7 +26,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 /**
  * A service-to-service client with one error mapping for the whole shop: no answer within the timeout
  * is a 504, unreachable or 5xx is a 502, a 4xx problem from the dependency is passed on as it is.
- * Trace context and baggage are added by the undici instrumentation.
+ * Trace context and baggage are added by the telemetry preload's fetch instrumentation.
  */
 export class Upstream {
   constructor(private readonly options: UpstreamOptions) {}
@@ -42,27 +42,35 @@ export class Upstream {
     const fault = requestContext.getStore()?.faultHeader;
     if (fault) headers[FAULT_HEADER] = fault;
 
+    // The timer is cleared once the body is read. AbortSignal.timeout's timer is not: it fires unless
+    // the signal is garbage-collected first, and under load signals promoted to the old generation
+    // live long enough for every one to fire, each creating a DOMException and an abort event.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`${name} did not answer in time`, 'TimeoutError')), timeoutMs).unref();
     let response: Response;
-    try {
-      response = await fetch(new URL(path, baseUrl), {
-        method: init.method ?? 'GET',
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new UpstreamTimeoutError(name, timeoutMs);
-      }
-      throw new UpstreamError(name, `${name} is unreachable: ${describe(error)}`);
-    }
-
     let text: string;
     try {
-      text = await readBounded(response);
-    } catch (error) {
-      if (error instanceof DOMException && error.name === 'TimeoutError') throw new UpstreamTimeoutError(name, timeoutMs);
-      throw new UpstreamError(name, `${name} sent an unreadable response: ${describe(error)}`);
+      try {
+        response = await fetch(new URL(path, baseUrl), {
+          method: init.method ?? 'GET',
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal: controller.signal,
+        });
+      } catch (error) {
+        if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+          throw new UpstreamTimeoutError(name, timeoutMs);
+        }
+        throw new UpstreamError(name, `${name} is unreachable: ${describe(error)}`);
+      }
+      try {
+        text = await readBounded(response);
+      } catch (error) {
+        if (error instanceof DOMException && error.name === 'TimeoutError') throw new UpstreamTimeoutError(name, timeoutMs);
+        throw new UpstreamError(name, `${name} sent an unreadable response: ${describe(error)}`);
+      }
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status >= 500) {
       throw new UpstreamError(name, `${name} answered ${response.status}`);
