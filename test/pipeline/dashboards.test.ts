@@ -48,7 +48,7 @@ const COLLECTOR_K8S_METRICS: MetricDefinition[] = [
   { name: 'k8s.pod.memory.working_set', kind: 'gauge', unit: 'By', description: 'kubelet_stats' },
   { name: 'container.memory.working_set', kind: 'gauge', unit: 'By', description: 'kubelet_stats' },
 ];
-const HTTP_METRICS: MetricDefinition[] = [METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_CLIENT_REQUEST_DURATION].map((name) => ({ name, kind: 'histogram', unit: 's', description: 'the kit’s http-server instrumentation, instrumentation-undici' }));
+const HTTP_METRICS: MetricDefinition[] = [METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_CLIENT_REQUEST_DURATION].map((name) => ({ name, kind: 'histogram', unit: 's', description: 'the kit’s http-server and http-client instrumentations' }));
 const servicesMetrics = new Set([...Object.values(METRICS), ...HTTP_METRICS, ...COLLECTOR_K8S_METRICS].flatMap(prometheusNames));
 
 // Besides those: the Collector's connectors and own metrics, the exporter's target_info, the scrape's

@@ -3,13 +3,11 @@ import type * as http from 'node:http';
 import {
   type Attributes,
   context,
-  type Histogram,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
-  ValueType,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { type InstrumentationConfig, InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
@@ -29,17 +27,17 @@ import {
   ATTR_URL_QUERY,
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
-  METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from '@opentelemetry/semantic-conventions';
+import type { DurationHistogram } from './http-durations';
+import { methodOf } from './http-semconv';
+import { Memo } from './memo';
 
 interface HttpServerInstrumentationConfig extends InstrumentationConfig {
   /** Requests answered without a span, and with tracing suppressed below them (probes). */
   ignore?: (path: string) => boolean;
+  /** Where http.server.request.duration is recorded (see http-durations.ts); none: not recorded. */
+  durations?: DurationHistogram;
 }
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
-// The stable HTTP semantic conventions' advice for http.server.request.duration.
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
 const ROUTE = Symbol('express route');
@@ -60,8 +58,9 @@ const routeProperty: PropertyDescriptor & ThisType<RoutedRequest> = {
   },
 };
 
-function hostAndPort(host: string | undefined): [string | undefined, number | undefined] {
-  if (!host) return [undefined, undefined];
+type HostAndPort = readonly [string | undefined, number | undefined];
+
+function hostAndPort(host: string): HostAndPort {
   // [::1]:8080, host:8080, host
   const colon = host.lastIndexOf(':');
   if (colon === -1 || host.endsWith(']')) return [host, 80];
@@ -77,10 +76,10 @@ function hostAndPort(host: string | undefined): [string | undefined, number | un
  * handler runs in the span's context, and Express's body parser carries that context across the body's
  * reads itself (raw-body binds its callback), so a handler after it still sees the span. A handler that
  * listens to the request stream directly would not. The services' outgoing calls are fetch, traced by
- * instrumentation-undici.
+ * the kit's http-client instrumentation.
  */
 export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
-  private duration?: Histogram;
+  private readonly hosts = new Memo<HostAndPort>(64);
 
   constructor(config: HttpServerInstrumentationConfig = {}) {
     super('@qoslab/instrumentation-http-server', '0.1.0', config);
@@ -105,15 +104,6 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     ];
   }
 
-  protected override _updateMetricInstruments(): void {
-    this.duration = this.meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
-      description: 'Duration of HTTP server requests.',
-      unit: 's',
-      valueType: ValueType.DOUBLE,
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-    });
-  }
-
   private patchEmit(original: Emit): Emit {
     const ignored = (path: string) => this.getConfig().ignore?.(path) === true;
     const traced = (request: RoutedRequest, response: http.ServerResponse, path: string, query: string | undefined, handle: () => boolean) =>
@@ -132,11 +122,10 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     };
   }
 
-  private trace(request: RoutedRequest, response: http.ServerResponse, path: string, query: string | undefined, handle: () => boolean): boolean {
-    const started = performance.now();
+  private requestAttributes(request: http.IncomingMessage, method: string, path: string, query: string | undefined): Attributes {
     const { headers, socket } = request;
-    const method = KNOWN_METHODS.has(request.method ?? 'GET') ? (request.method ?? 'GET') : '_OTHER';
-    const [serverAddress, serverPort] = hostAndPort(headers.host);
+    const host = headers.host;
+    const [serverAddress, serverPort] = host ? this.hosts.of(host, () => hostAndPort(host)) : [undefined, undefined];
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: method,
       [ATTR_URL_SCHEME]: 'http',
@@ -152,9 +141,19 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
     if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = request.method;
     const forwardedFor = headers['x-forwarded-for'];
     if (typeof forwardedFor === 'string') attributes[ATTR_CLIENT_ADDRESS] = forwardedFor.split(',', 1)[0]?.trim();
+    return attributes;
+  }
 
-    const parent = propagation.extract(ROOT_CONTEXT, headers);
-    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+  private trace(request: RoutedRequest, response: http.ServerResponse, path: string, query: string | undefined, handle: () => boolean): boolean {
+    const started = performance.now();
+    const method = methodOf(request.method);
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    // The attributes follow the start, and only when the span is recorded: the samplers the kit offers
+    // (OTEL_TRACES_SAMPLER) do not read them, a span sampled out then costs no attribute work, and a
+    // recorded one has its attributes checked once (the SDK checks and copies those given at start twice).
+    const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    const recording = span.isRecording();
+    if (recording) span.setAttributes(this.requestAttributes(request, method, path, query));
     const active = trace.setSpan(parent, span);
 
     let ended = false;
@@ -163,24 +162,31 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
       ended = true;
       const status = response.statusCode;
       const route = request[ROUTE_TEMPLATE];
-      const metricAttributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: method,
-        [ATTR_URL_SCHEME]: 'http',
-        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
-        [ATTR_NETWORK_PROTOCOL_VERSION]: request.httpVersion,
-      };
-      if (route !== undefined) {
-        metricAttributes[ATTR_HTTP_ROUTE] = route;
-        span.updateName(`${method} ${route}`);
-      }
       const error = errorType ?? (status >= 500 ? String(status) : undefined);
-      if (error !== undefined) {
-        metricAttributes[ATTR_ERROR_TYPE] = error;
-        span.setStatus({ code: SpanStatusCode.ERROR });
+      if (recording) {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        if (route !== undefined) {
+          span.setAttribute(ATTR_HTTP_ROUTE, route);
+          span.updateName(`${method} ${route}`);
+        }
+        if (error !== undefined) {
+          span.setAttribute(ATTR_ERROR_TYPE, error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
       }
-      span.setAttributes(metricAttributes);
       span.end();
-      this.duration?.record((performance.now() - started) / 1000, metricAttributes);
+      const version = request.httpVersion;
+      this.getConfig().durations?.record((performance.now() - started) / 1000, `${method} ${status} ${version} ${route} ${error}`, () => {
+        const attributes: Attributes = {
+          [ATTR_HTTP_REQUEST_METHOD]: method,
+          [ATTR_URL_SCHEME]: 'http',
+          [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+          [ATTR_NETWORK_PROTOCOL_VERSION]: version,
+        };
+        if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+        if (error !== undefined) attributes[ATTR_ERROR_TYPE] = error;
+        return attributes;
+      });
     };
     response.once('close', () => end());
     response.once(errorMonitor, (error: Error) => {

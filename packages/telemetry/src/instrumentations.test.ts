@@ -13,12 +13,17 @@ test('every curated instrumentation is enabled unless a variable says otherwise'
 test('OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves instrumentations out, with or without the package prefix', () => {
   assert.deepEqual(
     selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime-node, @opentelemetry/instrumentation-pino, @qoslab/instrumentation-http-server' }),
-    ['undici', 'pg'],
+    ['http-client', 'pg'],
   );
 });
 
 test('OTEL_NODE_ENABLED_INSTRUMENTATIONS keeps only those, then the disabled list applies', () => {
-  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http-server,undici', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici' }), ['http-server', 'pg']);
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http-server,http-client', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http-client' }), ['http-server', 'pg']);
+});
+
+test('undici, the name auto-instrumentations-node gives fetch tracing, means the kit’s http-client', () => {
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici' }), ['http-server', 'pg', 'pino', 'runtime-node']);
+  assert.deepEqual(selectedInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '@opentelemetry/instrumentation-undici' }), ['http-client']);
 });
 
 test('names outside the curated set are ignored, not fatal', () => {

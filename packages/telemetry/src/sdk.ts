@@ -3,7 +3,14 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, diagLogLevelFromString, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
-import { ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  ConsoleMetricExporter,
+  InstrumentType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -20,6 +27,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { findContainerCgroup } from './cgroup';
 import { registerContainerMetrics } from './container-metrics';
 import { readTelemetryConfig, type TelemetryConfig } from './env-config';
+import { HttpDurations } from './http-durations';
 import { curatedInstrumentations } from './instrumentations';
 import { setTelemetryShutdown } from './lifecycle';
 import { detectorsFromEnv, serviceVersion } from './resource';
@@ -104,18 +112,21 @@ export function startTelemetry(entryPoint = process.argv[1]): void {
     shutdowns.push(() => tracerProvider.shutdown());
   }
   const exporter = metricExporter(config.metrics);
+  const httpDurations = new HttpDurations();
   if (exporter) {
     const reader = new PeriodicExportingMetricReader({
       exporter,
       exportIntervalMillis: config.metrics.intervalMs,
       exportTimeoutMillis: config.metrics.timeoutMs,
+      metricProducers: [httpDurations],
     });
+    httpDurations.attach(exporter.selectAggregationTemporality?.(InstrumentType.HISTOGRAM) ?? AggregationTemporality.CUMULATIVE);
     const meterProvider = new MeterProvider({ resource, readers: [reader] });
     metrics.setGlobalMeterProvider(meterProvider);
     shutdowns.push(() => meterProvider.shutdown());
   }
 
-  registerInstrumentations({ instrumentations: curatedInstrumentations() });
+  registerInstrumentations({ instrumentations: curatedInstrumentations(process.env, httpDurations) });
 
   const cgroup = findContainerCgroup();
   if (cgroup) registerContainerMetrics(cgroup);

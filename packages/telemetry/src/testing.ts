@@ -10,6 +10,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { HttpDurations } from './http-durations';
 import { curatedInstrumentations } from './instrumentations';
 
 class OnDemandReader extends MetricReader {
@@ -29,7 +30,9 @@ export interface TestTelemetry {
  */
 export function startTestTelemetry(): TestTelemetry {
   const spanExporter = new InMemorySpanExporter();
-  const reader = new OnDemandReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  const httpDurations = new HttpDurations();
+  httpDurations.attach(AggregationTemporality.CUMULATIVE);
+  const reader = new OnDemandReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE, metricProducers: [httpDurations] });
   const resource = resourceFromAttributes({ 'service.name': 'test' });
   const contextManager = new AsyncLocalStorageContextManager();
   contextManager.enable();
@@ -41,7 +44,7 @@ export function startTestTelemetry(): TestTelemetry {
     new TracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })] }),
   );
   metrics.setGlobalMeterProvider(new MeterProvider({ resource, readers: [reader] }));
-  registerInstrumentations({ instrumentations: curatedInstrumentations() });
+  registerInstrumentations({ instrumentations: curatedInstrumentations(process.env, httpDurations) });
   return {
     spans: () => spanExporter.getFinishedSpans(),
     collectMetrics: async () => (await reader.collect()).resourceMetrics,
