@@ -177,7 +177,7 @@ async function main(): Promise<void> {
         const cpuSeconds = used.get(name)!.cpuSeconds;
         window[name] = {
           cores: Math.round(used.get(name)!.cores * 1000) / 1000,
-          rssMiB: Math.round(peak.get(name)! * 10) / 10,
+          rssMiB: Math.round(peak.get(name)!.rssMiB * 10) / 10,
           samplesPerSecond: Math.round(samples / seconds),
           cpuSecondsPerMillionSamples: samples > 0 ? Math.round((cpuSeconds / samples) * 1e6 * 10) / 10 : undefined,
         };

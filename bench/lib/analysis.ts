@@ -113,7 +113,7 @@ export function evaluateGoals(results: Pick<Results, 'overhead' | 'startup' | 'o
   const contained = overhead.memory.contained ? 'contained' : undefined;
   for (const [config, where] of [
     [overhead.telemetry, 'native process, heap sized by V8 from the host’s memory'],
-    ...(contained ? [[contained, `in a ${results.settings.overhead.containedLimitsMiB.contained} MiB memory cgroup with the images’ heap setting`] as const] : []),
+    ...(contained ? [[contained, `in a ${results.settings.overhead.containedLimitsMiB.contained} MiB memory cgroup with the images’ memory settings`] as const] : []),
   ] as const) {
     for (const service of SERVICES) {
       const rss = overhead.memory[config]?.[service]?.loadRssMiB;

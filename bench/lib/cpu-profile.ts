@@ -1,11 +1,20 @@
 // Reads a V8 CPU profile (node --cpu-prof) into what the performance page shows: the functions with the
 // most self time, and the packages with the most time spent under their code (inclusive).
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber?: number;
+}
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 
@@ -35,7 +44,7 @@ export function packageOf(url: string): string | undefined {
   if (!url) return undefined;
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (inModules) return inModules[1];
-  const inWorkspace = /\/packages\/([^/]+)\/dist\//.exec(url);
+  const inWorkspace = /\/packages\/([^/]+)\/(?:dist|src)\//.exec(url);
   if (inWorkspace) return `@qoslab/${inWorkspace[1]}`;
   if (url.startsWith('node:')) return url.split('/')[0];
   return 'app';
@@ -50,8 +59,26 @@ const frameName = (node: ProfileNode) => {
   return `${functionName || '(anonymous)'}${where}`;
 };
 
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/**
+ * The frame as in its source, when its file is a bundle with a source map beside it (the kit's preload,
+ * packages/telemetry/dist/sdk.bundle.js): so time in the bundle is still counted under each package.
+ */
+export function originalFrame(frame: CallFrame): CallFrame {
+  if (!frame.url.endsWith('.bundle.js')) return frame;
+  const file = frame.url.startsWith('file:') ? fileURLToPath(frame.url) : frame.url;
+  if (!sourceMaps.has(file)) {
+    const mapFile = `${file}.map`;
+    sourceMaps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined);
+  }
+  const entry = sourceMaps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0);
+  if (!entry || !('originalSource' in entry) || typeof entry.originalSource !== 'string') return frame;
+  return { ...frame, url: resolve(dirname(file), entry.originalSource), lineNumber: entry.originalLine };
+}
+
 export function summariseProfile(profile: CpuProfile, top = 8): ProfileSummary {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const byId = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: originalFrame(node.callFrame) }]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<string, number>();

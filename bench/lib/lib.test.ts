@@ -1,7 +1,12 @@
 // The benchmark's arithmetic and parsing, on known inputs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packageOf, summariseProfile } from './cpu-profile';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { originalFrame, packageOf, summariseProfile } from './cpu-profile';
+import { imageMemorySettings } from './shop';
 import { isSpread, pairedRatios, spread } from './stats';
 import { barChart } from './svg';
 
@@ -62,4 +67,26 @@ test('a CPU profile: self time per function, time under each package counted onc
   assert.equal(packageOf('/srv/node_modules/express/lib/router.js'), 'express');
   assert.equal(packageOf('/srv/services/gateway/dist/app.js'), 'app');
   assert.equal(packageOf('file:///srv/packages/telemetry/dist/http-server.js'), '@qoslab/telemetry');
+});
+
+test('frames of a bundle with a source map beside it count under the packages they came from', () => {
+  const dist = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'packages', 'telemetry', 'dist');
+  mkdirSync(dist, { recursive: true });
+  const bundle = join(dist, 'sdk.bundle.js');
+  writeFileSync(bundle, 'x();\ny();\n');
+  // Line 1 comes from the SDK's Tracer, line 2 from the kit's own sdk.ts.
+  writeFileSync(`${bundle}.map`, JSON.stringify({ version: 3, sources: ['../../../node_modules/@opentelemetry/sdk-trace/dist/Tracer.cjs', '../src/sdk.ts'], names: [], mappings: 'AAAA;ACAA' }));
+  const frame = (lineNumber: number) => ({ functionName: 'f', url: pathToFileURL(bundle).href, lineNumber, columnNumber: 0 });
+  assert.equal(packageOf(originalFrame(frame(0)).url), '@opentelemetry/sdk-trace');
+  assert.equal(packageOf(originalFrame(frame(1)).url), '@qoslab/telemetry');
+  const plain = { functionName: 'g', url: 'file:///srv/node_modules/express/lib/router.js', lineNumber: 3 };
+  assert.equal(originalFrame(plain), plain, 'other files are left as they are');
+});
+
+test('the contained configurations take the images’ memory settings from services/Dockerfile', () => {
+  const dockerfile = 'ENV NODE_ENV=production \\\n    MALLOC_ARENA_MAX=2 \\\n    NODE_OPTIONS="--require x/register --max-old-space-size-percentage=70 --max-semi-space-size=4"\n';
+  assert.deepEqual(imageMemorySettings(dockerfile), { flags: ['--max-old-space-size-percentage=70', '--max-semi-space-size=4'], env: { MALLOC_ARENA_MAX: '2' } });
+  assert.deepEqual(imageMemorySettings('ENV NODE_OPTIONS="--require x"').flags, []);
+  assert.throws(() => imageMemorySettings('FROM node'), /no NODE_OPTIONS/);
+  assert.ok(imageMemorySettings().flags.some((flag) => flag.startsWith('--max-old-space-size')), 'the real Dockerfile sizes the heap');
 });

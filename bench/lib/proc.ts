@@ -1,8 +1,8 @@
 import { readCpuSeconds, readRss } from '@qoslab/native-stack';
 
-/** Samples RSS of a set of processes every intervalMs until stopped; keeps the maximum per process. */
+/** Samples RSS of a set of processes every intervalMs until stopped; keeps the maximum per process, and its file-backed part then. */
 export class RssSampler {
-  private readonly max = new Map<string, number>();
+  private readonly max = new Map<string, { rssMiB: number; fileMiB: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -16,15 +16,15 @@ export class RssSampler {
   private sample(): void {
     for (const [name, pid] of this.pids) {
       try {
-        const { rssMiB } = readRss(pid);
-        this.max.set(name, Math.max(this.max.get(name) ?? 0, rssMiB));
+        const { rssMiB, fileMiB } = readRss(pid);
+        if (rssMiB > (this.max.get(name)?.rssMiB ?? 0)) this.max.set(name, { rssMiB, fileMiB });
       } catch {
         // The process exited; the run notices that elsewhere.
       }
     }
   }
 
-  stop(): Map<string, number> {
+  stop(): Map<string, { rssMiB: number; fileMiB: number }> {
     clearInterval(this.timer);
     this.sample();
     return this.max;

@@ -30,6 +30,8 @@ export interface MemoryFigures {
   idleRssMiB: Spread;
   /** Largest RSS sampled (every 500 ms) while the service was under load. */
   loadRssMiB: Spread;
+  /** The file-backed part of that RSS (RssFile: mostly the binary's own pages, shared between processes). */
+  loadRssFileMiB?: Spread;
   /** V8 heap (sum over spaces), from the runtime metrics in Prometheus; null without those metrics. */
   heap: { idleUsedMiB: Spread; loadUsedMiB: Spread; loadTotalMiB: Spread } | null;
   /** In a memory cgroup (`contained`): its limit, how often usage reached it and OOM kills, over all repetitions. */

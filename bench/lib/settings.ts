@@ -59,7 +59,7 @@ export const FULL: Settings = {
   },
   startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'no-pino', 'curated-cached', 'off-cached'], repetitions: 7 },
   breakdown: {
-    configs: ['off', 'sdk-only', 'bare-undici', 'upstream-bare-http', 'bare-http', 'bare', 'unsampled', 'curated'],
+    configs: ['off', 'sdk-only', 'upstream-bare-undici', 'bare-http-client', 'upstream-bare-http', 'bare-http', 'bare', 'unsampled', 'curated'],
     repetitions: 5,
     warmupSeconds: 3,
     measureSeconds: 8,

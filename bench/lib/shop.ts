@@ -1,6 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess, type Ports, type ProcessSpec, type ServiceName, SERVICES, stackSpecs } from '@qoslab/native-stack';
+import { ManagedProcess, type Ports, type ProcessSpec, repoRoot, type ServiceName, SERVICES, stackSpecs } from '@qoslab/native-stack';
 import { CURATED_INSTRUMENTATIONS, type CuratedInstrumentation } from '@qoslab/telemetry';
 import { track } from './cleanup';
 import { pinned } from './cpus';
@@ -16,15 +16,16 @@ import { MemoryCgroups } from './memory-cgroup';
  * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
  *   primed by an earlier start;
  * - contained, contained-large: curated, each service in a memory cgroup (ShopOptions.containedLimitsMiB)
- *   with the heap setting of the images (services/Dockerfile), as in a container;
+ *   with the memory settings of the images (services/Dockerfile), as in a container;
  * - sdk-only: the SDK, its context manager and exporters, no instrumentation;
  * - unsampled: the curated set with the always_off sampler: every span is created non-recording, none
  *   exported; the metrics are recorded;
- * - bare, bare-http, bare-undici: the curated set, or one instrumentation of it (the kit's http-server, undici), with nothing
- *   recorded: the always_off sampler and no metric exporter (so no meter provider): what the
- *   instrumentations' hooks cost by themselves;
- * - upstream-bare-http: what the kit's http-server replaces, the same way: the upstream register with only
- *   instrumentation-http and instrumentation-express, nothing recorded.
+ * - bare, bare-http, bare-http-client: the curated set, or one instrumentation of it (the kit's http-server,
+ *   http-client), with nothing recorded: the always_off sampler and no metric exporter (so no meter
+ *   provider): what the instrumentations' hooks cost by themselves;
+ * - upstream-bare-http, upstream-bare-undici: what the kit's http-server and http-client replace, the same
+ *   way: the upstream register with only instrumentation-http and instrumentation-express, or only
+ *   instrumentation-undici, nothing recorded.
  */
 export const TELEMETRY_CONFIGS = [
   'curated',
@@ -41,8 +42,9 @@ export const TELEMETRY_CONFIGS = [
   'unsampled',
   'bare',
   'bare-http',
-  'bare-undici',
+  'bare-http-client',
   'upstream-bare-http',
+  'upstream-bare-undici',
 ] as const;
 export type TelemetryConfig = (typeof TELEMETRY_CONFIGS)[number];
 
@@ -54,7 +56,8 @@ export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] a
 export type Backend = (typeof BACKENDS)[number];
 
 const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node', 'no-pino': 'pino' };
-const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http-server', 'bare-undici': 'undici' };
+const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http-server', 'bare-http-client': 'http-client' };
+const UPSTREAM_ONLY: Partial<Record<TelemetryConfig, string>> = { 'upstream-bare-http': 'http,express', 'upstream-bare-undici': 'undici' };
 const NOTHING_RECORDED = { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' };
 const UPSTREAM_REGISTER = ['--require', '@opentelemetry/auto-instrumentations-node/register', 'dist/main.js'];
 
@@ -69,8 +72,17 @@ export interface ShopOptions {
   nodeFlags?: Partial<Record<ServiceName, string[]>>;
 }
 
-/** The images' NODE_OPTIONS size V8's heap from the container's memory limit with this flag. */
-const IMAGE_HEAP_FLAG = '--max-old-space-size-percentage=70';
+/**
+ * The images' memory settings, read from services/Dockerfile: the heap flags of NODE_OPTIONS (V8's heap
+ * sized from the container's memory limit) and MALLOC_ARENA_MAX.
+ */
+export function imageMemorySettings(dockerfile = readFileSync(join(repoRoot, 'services', 'Dockerfile'), 'utf8')): { flags: string[]; env: Record<string, string> } {
+  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  const arenas = /MALLOC_ARENA_MAX=(\d+)/.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('services/Dockerfile sets no NODE_OPTIONS');
+  const flags = options.split(/\s+/).filter((flag) => /^--max-(old|semi)-space/.test(flag));
+  return { flags, env: arenas ? { MALLOC_ARENA_MAX: arenas } : {} };
+}
 
 function stackSpec(name: string, options: ShopOptions): ProcessSpec {
   const [spec] = stackSpecs({
@@ -110,15 +122,19 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       env.OTEL_SDK_DISABLED = 'true';
       break;
     case 'contained':
-    case 'contained-large':
-      args = [IMAGE_HEAP_FLAG, ...base.args];
+    case 'contained-large': {
+      const image = imageMemorySettings();
+      args = [...image.flags, ...base.args];
+      Object.assign(env, image.env);
       break;
+    }
     case 'all':
       args = UPSTREAM_REGISTER;
       break;
     case 'upstream-bare-http':
+    case 'upstream-bare-undici':
       args = UPSTREAM_REGISTER;
-      Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express' });
+      Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: UPSTREAM_ONLY[config] });
       break;
     case 'no-runtime-node':
     case 'no-pino':
@@ -134,7 +150,7 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       Object.assign(env, NOTHING_RECORDED);
       break;
     case 'bare-http':
-    case 'bare-undici':
+    case 'bare-http-client':
       Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ONLY[config] });
       break;
   }

@@ -28,7 +28,7 @@ const MIB = 1024 * 1024;
 interface Sample {
   wrk: Record<Endpoint | 'worker', WrkResult>;
   idleRss: Map<string, number>;
-  loadRss: Map<string, number>;
+  loadRss: Map<string, { rssMiB: number; fileMiB: number }>;
   cpuIdle: Map<string, number>;
   cpuLoad: Record<Endpoint | 'worker', Map<string, { cpuSeconds: number; cores: number }>>;
   windows: { label: string; started: number; idleEnd: number; loadStart: number; loadEnd: number };
@@ -88,7 +88,7 @@ async function measureOnce(context: Context, config: string, label: string): Pro
     log(
       `  ${label.padEnd(22)} products ${results.products.throughput.toFixed(0)}/s p99 ${results.products.latencyMs.p99.toFixed(1)} ms · ` +
         `orders ${results.orders.throughput.toFixed(0)}/s p99 ${results.orders.latencyMs.p99.toFixed(1)} ms · ` +
-        `gateway RSS ${loadRss.get('gateway')?.toFixed(0)} MiB`,
+        `gateway RSS ${loadRss.get('gateway')?.rssMiB.toFixed(0)} MiB`,
     );
     return { wrk: results, idleRss, loadRss, cpuIdle, cpuLoad, windows: { label, started, idleEnd, loadStart, loadEnd }, pids: all, memoryEvents };
   } finally {
@@ -242,7 +242,8 @@ export async function runOverhead(context: Context): Promise<OverheadResults> {
     for (const program of programs) {
       memory[config][program] = {
         idleRssMiB: spread(list.map((sample) => sample.idleRss.get(program) ?? Number.NaN), 1),
-        loadRssMiB: spread(list.map((sample) => sample.loadRss.get(program) ?? Number.NaN), 1),
+        loadRssMiB: spread(list.map((sample) => sample.loadRss.get(program)?.rssMiB ?? Number.NaN), 1),
+        loadRssFileMiB: spread(list.map((sample) => sample.loadRss.get(program)?.fileMiB ?? Number.NaN), 1),
         heap: heapByConfig.get(config)?.get(program) ?? null,
       };
       const events = list.map((sample) => sample.memoryEvents?.get(program));

@@ -3,7 +3,7 @@
 import { SERVICES } from '@qoslab/native-stack';
 import { cpuRiseUnderLimit, DESIGN_RATE, MAX_CPU_RISE_UNDER_LIMIT } from '../lib/analysis';
 import { ENDPOINTS, type Endpoint, type Results } from '../lib/results';
-import { CONTAINED_CONFIGS, type ContainedConfig, isContained } from '../lib/shop';
+import { CONTAINED_CONFIGS, type ContainedConfig, imageMemorySettings, isContained } from '../lib/shop';
 import type { Spread } from '../lib/stats';
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -15,21 +15,27 @@ const DESCRIPTIONS: Record<string, string> = {
   sampled: 'the curated set, 10% of traces kept (`parentbased_traceidratio`, ratio 0.1)',
   'curated-cached': '`curated` with Node’s on-disk compile cache (`NODE_COMPILE_CACHE`), written by an earlier, unmeasured start',
   'off-cached': '`off` with the same compile cache',
-  contained: '`curated`, each service in its own memory cgroup (a container’s memory limit) with the images’ `--max-old-space-size-percentage=70`',
+  contained: `\`curated\`, each service in its own memory cgroup (a container’s memory limit) with the images’ memory settings from services/Dockerfile (${[
+    ...imageMemorySettings().flags,
+    ...Object.entries(imageMemorySettings().env).map(([name, value]) => `${name}=${value}`),
+  ]
+    .map((setting) => `\`${setting}\``)
+    .join(', ')})`,
   'contained-large': 'the same with a larger memory limit',
   'sdk-only': 'the preload with the SDK, its context manager and exporters, and no instrumentation',
   unsampled: 'the curated set with the `always_off` sampler: every span is created non-recording and none is exported; metrics are recorded',
   bare: 'the curated set with nothing recorded: the `always_off` sampler and no metric exporter (so no meter provider)',
   'bare-http': 'the kit’s HTTP server instrumentation alone, nothing recorded',
-  'bare-undici': 'instrumentation-undici alone, nothing recorded',
+  'bare-http-client': 'the kit’s fetch client instrumentation alone, nothing recorded',
   'upstream-bare-http': 'what `bare-http` replaces: instrumentation-http and instrumentation-express by the upstream register, nothing recorded',
+  'upstream-bare-undici': 'what `bare-http-client` replaces: instrumentation-undici by the upstream register, nothing recorded',
   chain: 'the limit: two minimal Express apps (bench/chain/hop.mjs), the first fetching the product list from the second with the same HTTP client, on the services’ core; GET only',
 };
 
 /** Instrumentations the trace tests (test/telemetry/trace.test.ts) depend on, and what for. */
 const REQUIRED_BY_TESTS = [
   ['http-server', 'the kit’s own (packages/telemetry/src/http-server.ts): server spans with `http.route`, the trace through all services, the request duration histogram'],
-  ['instrumentation-undici', 'client spans of service-to-service calls (fetch)'],
+  ['http-client', 'the kit’s own (packages/telemetry/src/http-client.ts): client spans of service-to-service calls (fetch) and the trace context they carry'],
   ['instrumentation-pg', 'PostgreSQL spans under orders'],
   ['instrumentation-pino', '`trace_id`/`span_id` in log lines'],
 ];
@@ -92,10 +98,12 @@ function breakdownFacts(results: Results): string | undefined {
   const lost = (config: string) => (ratios[config] ? `${((1 - ratios[config].median) * 100).toFixed(1)}%` : '-');
   return (
     `The breakdown (GET /api/products, gateway and catalog alone) splits the loss: the SDK without instrumentations ${lost('sdk-only')}, ` +
-    `with nothing recorded the kit’s HTTP server instrumentation alone ${lost('bare-http')} (upstream’s instrumentation-http and instrumentation-express, which it replaces, ${lost('upstream-bare-http')}), undici alone ${lost('bare-undici')}, ` +
+    `with nothing recorded the kit’s HTTP server instrumentation alone ${lost('bare-http')} (upstream’s instrumentation-http and instrumentation-express, which it replaces, ${lost('upstream-bare-http')}), ` +
+    `the kit’s fetch client instrumentation alone ${lost('bare-http-client')} (instrumentation-undici, which it replaces, ${lost('upstream-bare-undici')}), ` +
     `the curated set ${lost('bare')}; recording metrics but no span ${lost('unsampled')}; as shipped ${lost('curated')}. ` +
-    'What would close the rest: no client span where the next hop’s server span says the same (undici’s hooks), fewer spans ' +
-    'per request, and a cheaper export (spans serialised off the request path).'
+    'What is left is the SDK’s own work per span, which no set-up choice removes: creating it, checking each attribute ' +
+    '(`@opentelemetry/core` checks every value with a new WeakSet, and attributes given at start twice), queueing it, and ' +
+    'serialising it for the export; and the garbage those leave behind.'
   );
 }
 
@@ -116,10 +124,10 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
     const under = (config: string, name: string) => gateway(config)?.packages.find((entry) => entry.name === name)?.share;
     const profileFacts = (
       [
-        ['@qoslab/telemetry', 'the kit’s server spans'],
+        ['@qoslab/telemetry', 'the kit’s server and client instrumentations and its duration histograms'],
         ['@opentelemetry/sdk-trace', 'creating, ending and batching spans'],
-        ['@opentelemetry/context-async-hooks', 'carrying the active context across callbacks'],
-        ['@opentelemetry/instrumentation-undici', 'the fetch client spans and header injection'],
+        ['@opentelemetry/otlp-transformer', 'serialising spans for the export'],
+        ['@opentelemetry/core', 'the SDK’s attribute checks and trace-context parsing'],
       ] as const
     ).flatMap(([name, what]) => {
       const share = under(overhead.telemetry, name);
@@ -132,17 +140,16 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
       (measured.length ? `Measured in the same run, over \`${off}\`: ${measured.join('; ')}. ` : '') +
       (profileFacts.length ? `In the gateway's profile with telemetry on, time under ${profileFacts.join(', ')}. ` : '') +
       (on && bare ? `The garbage collector took ${(on.gc * 100).toFixed(0)}% of the gateway's busy time with telemetry on, ${(bare.gc * 100).toFixed(0)}% without. ` : '') +
-      'The cost is per request and fixed: span creation, context propagation and attributes in the HTTP, Express ' +
-      'and undici instrumentations, the duration histograms and the export; it weighs most on the cheapest requests ' +
-      '(`GET /api/products` is a cached list of twelve products). ' +
+      'The cost is per request and fixed: three spans per `GET /api/products` (the gateway’s server and client spans, ' +
+      'the catalog’s server span) created, checked, queued and serialised, the trace context carried across the hop, ' +
+      'and the duration histograms; it weighs most on the cheapest requests (`GET /api/products` is a cached list of twelve products). ' +
       (results.machine.pinning
         ? 'The services had a core to themselves, so this is the cost inside the service processes, not CPU the pipeline took from them. '
         : 'The services shared the cores with the pipeline here, so part of the cost is CPU the Collector took from them. ') +
       `Without telemetry the shop's GET ran at ${(chain.baselineOverChain.median * 100).toFixed(0)}% of the two-hop Express chain's throughput. ` +
       (breakdownFacts(results) ??
-        'What would close the rest is fewer spans per request (no client span where the next hop’s server span says the same), ' +
-          'a cheaper context manager, and sampling at the edge: sampling removes the export and the pipeline’s work for ' +
-          'unsampled traces, not the instrumentations’ own work, as the `sampled` rows show.')
+        'What would close the rest is the SDK’s own work per span (creation, attribute checks, serialisation); sampling ' +
+          'removes it for the spans it drops, as the `sampled` rows show.')
     );
   }
   if (kind === 'startup') {
@@ -158,8 +165,8 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
     return (
       `Measured: ${perService.join('; ')}. Loading the preload costs ${f1(startup.preload.register.median - startup.preload.bareNode.median)} ms ` +
       `over a bare node (the generic \`@opentelemetry/sdk-node\` alone would cost ${f1(startup.preload.sdkNodeLoad.median - startup.preload.bareNode.median)} ms, which is why the kit does not use it): ` +
-      'dropping an instrumentation saves little; a compile cache primed in the image, or loading instrumentations ' +
-      'lazily, is what would bring it down further.'
+      'the preload is one bundled file (esbuild), so what is left is compiling it and running the set-up (resource ' +
+      'detection, providers, instrumentations); Node’s compile cache (`curated-cached`) takes out the compiling.'
     );
   }
   const services = ids.map((id) => id.split('-').at(-1) as string);
@@ -169,13 +176,21 @@ function remedy(kind: 'overhead' | 'startup' | 'rss', ids: string[], results: Re
       const inside = overhead.memory[config]?.[service];
       return `in ${settings.overhead.containedLimitsMiB[config]} MiB at most ${f1(inside?.loadRssMiB.max ?? Number.NaN)} MiB RSS`;
     });
-    return `${service}: live heap under load ${heap ? show(heap.loadUsedMiB) : '-'} MiB of ${heap ? show(heap.loadTotalMiB) : '-'} MiB committed` + (inLimits.length ? `, ${inLimits.join(', ')}` : '');
+    const file = overhead.memory[CONTAINED_CONFIGS[0]]?.[service]?.loadRssFileMiB;
+    return (
+      `${service}: live heap under load ${heap ? show(heap.loadUsedMiB) : '-'} MiB of ${heap ? show(heap.loadTotalMiB) : '-'} MiB committed` +
+      (inLimits.length ? `, ${inLimits.join(', ')}` : '') +
+      (file ? ` (of which ${show(file)} MiB file-backed: the node binary’s own pages)` : '')
+    );
   });
   return (
     `Measured: ${facts.join('; ')}. V8 lets its heap grow to what it is allowed before it collects hard, so a ` +
     'native process shows what the host allows; a memory limit with the heap sized from it (as the images do) keeps ' +
     'RSS near the live data plus the runtime, at the price of more garbage collection: the memory table shows what ' +
-    'each limit cost in CPU per request, and the sizing below takes the smallest limit that did not cost much.'
+    'each limit cost in CPU per request, and the sizing below takes the smallest limit that did not cost much. ' +
+    'Under a 128 MiB limit RSS cannot go much lower: the node binary’s pages, V8’s heap (with the young generation capped ' +
+    'by `--max-semi-space-size`, which V8 does not size from the limit) and the allocations of its compiler threads ' +
+    '(fewer kept with `MALLOC_ARENA_MAX=2`) add up to about the figures above.'
   );
 }
 
@@ -389,6 +404,11 @@ export function reportView(results: Results, resultsPath: string) {
         ? `Server spans alone, nothing recorded: the kit’s http-server instrumentation lost ${(kit * 100).toFixed(1)}% of the throughput, ` +
           `upstream’s instrumentation-http with instrumentation-express ${(upstream * 100).toFixed(1)}% in the same repetitions.`
         : undefined)(lost('bare-http'), lost('upstream-bare-http')),
+    clientSwap: ((kit, upstream) =>
+      kit !== undefined && upstream !== undefined
+        ? `Client spans alone, nothing recorded: the kit’s http-client instrumentation lost ${(kit * 100).toFixed(1)}% of the throughput, ` +
+          `upstream’s instrumentation-undici ${(upstream * 100).toFixed(1)}% in the same repetitions.`
+        : undefined)(lost('bare-http-client'), lost('upstream-bare-undici')),
   };
 
   const lastSteps = collector.repetitions.map((run) => run.steps.at(-1));

@@ -4,14 +4,15 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Resident set size and its high-water mark, from /proc/<pid>/status, in MiB. */
-export function readRss(pid: number): { rssMiB: number; peakRssMiB: number } {
+/** Resident memory of a process; fileMiB is the part backed by files (mostly the node or Go binary's own pages). */
+export function readRss(pid: number): { rssMiB: number; peakRssMiB: number; fileMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
     if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
     return Number(match[1]);
   };
-  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024, fileMiB: kib('RssFile') / 1024 };
 }
 
 /** CPU time (user + system) the process has used so far, in seconds. */
