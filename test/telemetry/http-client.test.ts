@@ -71,6 +71,9 @@ test('a call: the stable HTTP client attributes, the span as the parent the next
     'server.address': '127.0.0.1',
     'server.port': port,
     'url.full': `${origin}/items/7?colour=red`,
+    'url.scheme': 'http',
+    'url.path': '/items/7',
+    'url.query': 'colour=red',
     'http.response.status_code': 200,
   });
   const { traceId, spanId } = span.spanContext();
@@ -105,6 +108,20 @@ test('nobody listening: the error is recorded on the span, with its code as erro
   assert.equal(span.attributes['http.response.status_code'], undefined);
   assert.equal(span.status.code, SpanStatusCode.ERROR);
   assert.ok(span.events.some((event) => event.name === 'exception'));
+});
+
+test('a call cut off by its deadline is an error, with TimeoutError as error.type', async () => {
+  const controller = new AbortController();
+  const call = fetch(`${origin}/slow`, { signal: controller.signal });
+  await sleep(100);
+  controller.abort(new DOMException('no answer in time', 'TimeoutError'));
+  await assert.rejects(call);
+  const [span] = await clientSpans();
+  assert.ok(span, 'the span ended');
+  assert.equal(span.attributes['url.path'], '/slow');
+  assert.equal(span.attributes['url.query'], undefined);
+  assert.equal(span.attributes['error.type'], 'TimeoutError');
+  assert.equal(span.status.code, SpanStatusCode.ERROR);
 });
 
 test('a call the caller aborts ends its span without an error', async () => {

@@ -18,6 +18,9 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
 import type { DurationHistogram } from './http-durations';
 import { methodOf } from './http-semconv';
@@ -41,6 +44,7 @@ interface ClientCall {
 }
 
 interface Target {
+  scheme: string;
   address: string;
   port: number | undefined;
 }
@@ -52,13 +56,13 @@ const setter: TextMapSetter<UndiciRequest> = { set: (request, key, value) => voi
 function parseTarget(origin: string): Target {
   const url = new URL(origin);
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : undefined;
-  return { address: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  return { scheme: url.protocol.slice(0, -1), address: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 /**
  * Client spans and the http.client.request.duration histogram for fetch (Node's bundled undici), from
  * undici's diagnostics channels: the stable HTTP client attributes (method, server address and port,
- * url.full, status, error.type) and the trace context on the outgoing request. What
+ * url.full, status, error.type), url.path, url.query and url.scheme as instrumentation-undici sets them, and the trace context on the outgoing request. What
  * instrumentation-undici gave the kit, with less work per call: each origin is parsed once, the call's
  * state rides on the request object, and the metric's attribute sets are reused.
  */
@@ -92,7 +96,7 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
       },
       'undici:request:trailers': (message) => this.onEnd((message as { request: UndiciRequest }).request),
       'undici:request:error': (message) => {
-        const { request, error } = message as { request: UndiciRequest; error: Error & { code?: string } };
+        const { request, error } = message as { request: UndiciRequest; error: Error & { code?: string | number } };
         this.onEnd(request, error);
       },
     };
@@ -114,12 +118,17 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
     // As in http-server.ts: attributes after the start, and only on a recorded span.
     const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT }, parent);
     if (span.isRecording()) {
+      const { path } = request;
+      const queryAt = path.indexOf('?');
       const attributes: Attributes = {
         [ATTR_HTTP_REQUEST_METHOD]: method,
         [ATTR_SERVER_ADDRESS]: target.address,
         [ATTR_SERVER_PORT]: target.port,
-        [ATTR_URL_FULL]: `${origin}${request.path}`,
+        [ATTR_URL_FULL]: `${origin}${path}`,
+        [ATTR_URL_SCHEME]: target.scheme,
+        [ATTR_URL_PATH]: queryAt === -1 ? path : path.slice(0, queryAt),
       };
+      if (queryAt !== -1) attributes[ATTR_URL_QUERY] = path.slice(queryAt + 1);
       if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = request.method;
       span.setAttributes(attributes);
     }
@@ -127,7 +136,7 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
     request[STATE] = { span, started: performance.now(), method, target };
   }
 
-  private onEnd(request: UndiciRequest, error?: Error & { code?: string }): void {
+  private onEnd(request: UndiciRequest, error?: Error & { code?: string | number }): void {
     const call = request[STATE];
     if (!call) return;
     // Cleared, not deleted: deleting a property turns the request object into a slow dictionary.
@@ -137,7 +146,8 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
     if (error) {
       // An abort is the caller's decision, not a failure of the call (instrumentation-undici treats it so too).
       if (error.name !== 'AbortError') {
-        errorType = error.code ?? error.name ?? 'Error';
+        // A DOMException's code is a number (23 for a TimeoutError); its name is what tells the kind.
+        errorType = typeof error.code === 'string' ? error.code : error.name || 'Error';
         span.recordException(error);
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       }
