@@ -62,9 +62,9 @@ function parseTarget(origin: string): Target {
 /**
  * Client spans and the http.client.request.duration histogram for fetch (Node's bundled undici), from
  * undici's diagnostics channels: the stable HTTP client attributes (method, server address and port,
- * url.full, status, error.type), url.path, url.query and url.scheme as instrumentation-undici sets them, and the trace context on the outgoing request. What
- * instrumentation-undici gave the kit, with less work per call: each origin is parsed once, the call's
- * state rides on the request object, and the metric's attribute sets are reused.
+ * url.full, status, error.type), url.path, url.query and url.scheme, and the trace context on the
+ * outgoing request. What instrumentation-undici gave the kit, with less work per call: each origin is
+ * parsed once, the call's state rides on the request object, and the metric's attribute sets are reused.
  */
 interface HttpClientInstrumentationConfig extends InstrumentationConfig {
   /** Where http.client.request.duration is recorded (see http-durations.ts); none: not recorded. */
