@@ -57,7 +57,7 @@ export const FULL: Settings = {
     workerSeconds: 10,
     containedLimitsMiB: { contained: 128, 'contained-large': 256 },
   },
-  startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'no-pino', 'curated-cached', 'off-cached'], repetitions: 7 },
+  startup: { configs: ['curated', 'all', 'off', 'no-runtime-node', 'curated-cached', 'off-cached'], repetitions: 7 },
   breakdown: {
     configs: ['off', 'sdk-only', 'upstream-bare-undici', 'bare-http-client', 'upstream-bare-http', 'bare-http', 'bare', 'unsampled', 'curated'],
     repetitions: 5,

@@ -11,7 +11,7 @@ import { MemoryCgroups } from './memory-cgroup';
  * - curated: the kit's preload, @qoslab/telemetry/register (the curated instrumentation set);
  * - off: the same preload with OTEL_SDK_DISABLED=true, which loads nothing;
  * - all: every default auto-instrumentation, @opentelemetry/auto-instrumentations-node/register;
- * - no-runtime-node, no-pino: the curated set less one instrumentation (OTEL_NODE_DISABLED_INSTRUMENTATIONS);
+ * - no-runtime-node: the curated set less one instrumentation (OTEL_NODE_DISABLED_INSTRUMENTATIONS);
  * - sampled: the curated set keeping 10% of the traces (parent-based trace-id ratio sampler);
  * - curated-cached, off-cached: curated and off with Node's on-disk compile cache (NODE_COMPILE_CACHE),
  *   primed by an earlier start;
@@ -32,7 +32,6 @@ export const TELEMETRY_CONFIGS = [
   'off',
   'all',
   'no-runtime-node',
-  'no-pino',
   'sampled',
   'curated-cached',
   'off-cached',
@@ -55,7 +54,7 @@ export const isContained = (config: string): config is ContainedConfig => (CONTA
 export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node', 'no-pino': 'pino' };
+const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node' };
 const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http-server', 'bare-http-client': 'http-client' };
 const UPSTREAM_ONLY: Partial<Record<TelemetryConfig, string>> = { 'upstream-bare-http': 'http,express', 'upstream-bare-undici': 'undici' };
 const NOTHING_RECORDED = { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' };
@@ -137,7 +136,6 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: UPSTREAM_ONLY[config] });
       break;
     case 'no-runtime-node':
-    case 'no-pino':
       env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = DROPPED[config];
       break;
     case 'sdk-only':

@@ -11,7 +11,6 @@ const COLORS: Record<string, string> = {
   off: '#9aa5b1',
   all: '#c0504d',
   'no-runtime-node': '#6aa84f',
-  'no-pino': '#e69138',
   sampled: '#8e7cc3',
   contained: '#45818e',
   'contained-large': '#a2c4c9',

@@ -11,7 +11,6 @@ const DESCRIPTIONS: Record<string, string> = {
   off: 'OTEL_SDK_DISABLED=true: the preload loads nothing',
   all: 'the upstream peer: every default auto-instrumentation, `--require @opentelemetry/auto-instrumentations-node/register` (what the OpenTelemetry demo’s Node service does)',
   'no-runtime-node': 'the curated set without instrumentation-runtime-node',
-  'no-pino': 'the curated set without instrumentation-pino',
   sampled: 'the curated set, 10% of traces kept (`parentbased_traceidratio`, ratio 0.1)',
   'curated-cached': '`curated` with Node’s on-disk compile cache (`NODE_COMPILE_CACHE`), written by an earlier, unmeasured start',
   'off-cached': '`off` with the same compile cache',
@@ -37,7 +36,6 @@ const REQUIRED_BY_TESTS = [
   ['http-server', 'the kit’s own (packages/telemetry/src/http-server.ts): server spans with `http.route`, the trace through all services, the request duration histogram'],
   ['http-client', 'the kit’s own (packages/telemetry/src/http-client.ts): client spans of service-to-service calls (fetch) and the trace context they carry'],
   ['instrumentation-pg', 'PostgreSQL spans under orders'],
-  ['instrumentation-pino', '`trace_id`/`span_id` in log lines'],
 ];
 
 const f1 = (value: number) => value.toFixed(1);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createLogger } from './index';
 
 function capture() {
@@ -43,4 +45,27 @@ test('honours the level', () => {
   logger.info('hidden');
   logger.warn('shown');
   assert.deepEqual(lines.map((line) => line.msg), ['shown']);
+});
+
+test('adds the active span\'s trace_id, span_id and trace_flags, and nothing without one', () => {
+  const manager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(manager);
+  try {
+    const { lines, destination } = capture();
+    const logger = createLogger({ service: 'orders', destination });
+    const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+    context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () => logger.info('in a span'));
+    context.with(trace.setSpanContext(ROOT_CONTEXT, { ...spanContext, traceId: '0'.repeat(32) }), () => logger.info('invalid span'));
+    logger.info('outside');
+    assert.deepEqual(
+      lines.map((line) => [line.msg, line.trace_id, line.span_id, line.trace_flags]),
+      [
+        ['in a span', spanContext.traceId, spanContext.spanId, '01'],
+        ['invalid span', undefined, undefined, undefined],
+        ['outside', undefined, undefined, undefined],
+      ],
+    );
+  } finally {
+    context.disable();
+  }
 });

@@ -9,7 +9,7 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { type InstrumentationConfig, InstrumentationBase } from '@opentelemetry/instrumentation';
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -24,6 +24,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { DurationHistogram } from './http-durations';
 import { methodOf } from './http-semconv';
+import { KitInstrumentation } from './kit-instrumentation';
 import { Memo } from './memo';
 
 /** The part of undici's request that its diagnostics channels publish and this instrumentation reads. */
@@ -71,8 +72,8 @@ interface HttpClientInstrumentationConfig extends InstrumentationConfig {
   durations?: DurationHistogram;
 }
 
-export class HttpClientInstrumentation extends InstrumentationBase<HttpClientInstrumentationConfig> {
-  // Set from the base class's constructor (enable), before field initialisers run.
+export class HttpClientInstrumentation extends KitInstrumentation<HttpClientInstrumentationConfig> {
+  // Set from the base class's constructor (patch), before field initialisers run.
   declare private handlers: Record<(typeof CHANNELS)[number], (message: unknown) => void> | undefined;
   private readonly targets = new Memo<Target>(64);
 
@@ -80,13 +81,7 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
     super('@qoslab/instrumentation-http-client', '0.1.0', config);
   }
 
-  protected override init() {
-    return [];
-  }
-
-  override enable(): void {
-    if (this._enabled) return;
-    super.enable();
+  protected patch(): void {
     this.handlers ??= {
       'undici:request:create': (message) => this.onCreate((message as { request: UndiciRequest }).request),
       'undici:request:headers': (message) => {
@@ -103,9 +98,7 @@ export class HttpClientInstrumentation extends InstrumentationBase<HttpClientIns
     for (const channel of CHANNELS) diagnosticsChannel.subscribe(channel, this.handlers[channel]);
   }
 
-  override disable(): void {
-    if (!this._enabled) return;
-    super.disable();
+  protected unpatch(): void {
     if (this.handlers) for (const channel of CHANNELS) diagnosticsChannel.unsubscribe(channel, this.handlers[channel]);
   }
 

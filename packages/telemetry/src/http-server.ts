@@ -1,5 +1,5 @@
 import { errorMonitor } from 'node:events';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import {
   type Attributes,
   context,
@@ -10,7 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { type InstrumentationConfig, InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -30,6 +30,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { DurationHistogram } from './http-durations';
 import { methodOf } from './http-semconv';
+import { KitInstrumentation } from './kit-instrumentation';
 import { Memo } from './memo';
 
 interface HttpServerInstrumentationConfig extends InstrumentationConfig {
@@ -78,30 +79,26 @@ function hostAndPort(host: string): HostAndPort {
  * listens to the request stream directly would not. The services' outgoing calls are fetch, traced by
  * the kit's http-client instrumentation.
  */
-export class HttpServerInstrumentation extends InstrumentationBase<HttpServerInstrumentationConfig> {
+export class HttpServerInstrumentation extends KitInstrumentation<HttpServerInstrumentationConfig> {
   private readonly hosts = new Memo<HostAndPort>(64);
+  // Set from the base class's constructor (patch), before field initialisers run.
+  declare private originalEmit: Emit | undefined;
 
   constructor(config: HttpServerInstrumentationConfig = {}) {
     super('@qoslab/instrumentation-http-server', '0.1.0', config);
   }
 
-  protected override init() {
-    return [
-      new InstrumentationNodeModuleDefinition(
-        'http',
-        ['*'],
-        (moduleExports: typeof http) => {
-          this._wrap(moduleExports.Server.prototype, 'emit', (original) => this.patchEmit(original as Emit) as typeof original);
-          Object.defineProperty(moduleExports.IncomingMessage.prototype, 'route', routeProperty);
-          return moduleExports;
-        },
-        (moduleExports?: typeof http) => {
-          if (!moduleExports) return;
-          this._unwrap(moduleExports.Server.prototype, 'emit');
-          delete (moduleExports.IncomingMessage.prototype as { route?: unknown }).route;
-        },
-      ),
-    ];
+  protected patch(): void {
+    const original = http.Server.prototype.emit as Emit;
+    this.originalEmit = original;
+    http.Server.prototype.emit = this.patchEmit(original) as typeof http.Server.prototype.emit;
+    Object.defineProperty(http.IncomingMessage.prototype, 'route', routeProperty);
+  }
+
+  protected unpatch(): void {
+    if (this.originalEmit) http.Server.prototype.emit = this.originalEmit as typeof http.Server.prototype.emit;
+    this.originalEmit = undefined;
+    delete (http.IncomingMessage.prototype as { route?: unknown }).route;
   }
 
   private patchEmit(original: Emit): Emit {

@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { afterMainModule, DeferredInstrumentation, onFirstRequire } from './deferred-instrumentation';
 import { HttpClientInstrumentation } from './http-client';
 import type { HttpDurations } from './http-durations';
 import { HttpServerInstrumentation } from './http-server';
@@ -13,19 +14,24 @@ const CURATED = {
   // client spans of fetch in place of instrumentation-undici (see http-client.ts).
   'http-server': (durations?: HttpDurations) => new HttpServerInstrumentation({ ignore: (path) => PROBE_PATHS.has(path), durations: durations?.server }),
   'http-client': (durations?: HttpDurations) => new HttpClientInstrumentation({ durations: durations?.client }),
-  pg: () => {
-    const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
-    return new PgInstrumentation({ ignoreConnectSpans: true });
-  },
-  pino: () => {
-    const { PinoInstrumentation } = require('@opentelemetry/instrumentation-pino') as typeof import('@opentelemetry/instrumentation-pino');
-    // Logs are not exported over OTLP; the instrumentation only adds trace_id/span_id to log lines.
-    return new PinoInstrumentation({ disableLogSending: true });
-  },
-  'runtime-node': () => {
-    const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node') as typeof import('@opentelemetry/instrumentation-runtime-node');
-    return new RuntimeNodeInstrumentation();
-  },
+  pg: () =>
+    new DeferredInstrumentation(
+      '@opentelemetry/instrumentation-pg',
+      () => {
+        const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+        return new PgInstrumentation({ ignoreConnectSpans: true });
+      },
+      onFirstRequire('pg'),
+    ),
+  'runtime-node': () =>
+    new DeferredInstrumentation(
+      '@opentelemetry/instrumentation-runtime-node',
+      () => {
+        const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node') as typeof import('@opentelemetry/instrumentation-runtime-node');
+        return new RuntimeNodeInstrumentation();
+      },
+      afterMainModule,
+    ),
 } satisfies Record<string, (durations?: HttpDurations) => Instrumentation>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -26,7 +26,7 @@ export interface TestTelemetry {
 
 /**
  * In-memory telemetry for tests, with the same curated instrumentations as the register module.
- * Call it before the code under test requires http, express, pg or pino.
+ * Call it before the code under test requires pg.
  */
 export function startTestTelemetry(): TestTelemetry {
   const spanExporter = new InMemorySpanExporter();
