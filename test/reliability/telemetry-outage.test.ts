@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { newTraceparent, serviceOf } from '../lib/jaeger';
 import { LOOPBACK, liveHeapMiB, runConcurrently, timedFetch, waitForTrace } from './support';
-import { waitFor } from '@qoslab/http-kit/testing';
+import { type WaitOptions, waitFor } from '@qoslab/http-kit/testing';
 import { startTestStack, type TestStack } from '../lib/stack';
 import { CollectorMetrics, collectorFault, type CollectorFault, freePort, readRss } from '@qoslab/native-stack';
 import { getTrace, promQuery } from '@qoslab/observability-client';
@@ -186,6 +186,17 @@ describe('Collector unavailable', () => {
 const collectorMetric = async (name: string, labels: Record<string, string> = {}): Promise<number> =>
   (await CollectorMetrics.scrape(stack.url('collectorMetrics', '/metrics'))).sum(name, labels);
 
+/** Waits for one of the Collector's own metrics to rise above zero, and returns its value then. */
+const collectorMetricAbove = (what: string, name: string, labels: Record<string, string>, options?: WaitOptions): Promise<number> =>
+  waitFor(
+    what,
+    async () => {
+      const value = await collectorMetric(name, labels);
+      return value > 0 ? value : undefined;
+    },
+    options,
+  );
+
 /** OTLP/JSON spans straight to the Collector, as a busy fleet of services would send them. */
 async function floodCollector(batches: number, spansPerBatch: number): Promise<void> {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -216,10 +227,7 @@ describe('Collector backends unavailable', () => {
     // 60,000 spans against a queue of 20,000 (sending_queue.queue_size): the rest must be refused, not kept.
     await floodCollector(60, 1000);
     const rss = await collectorMetric('otelcol_process_memory_rss');
-    const failed = await waitFor('refused spans to be counted', async () => {
-      const value = await collectorMetric('otelcol_exporter_enqueue_failed_spans', { exporter: 'otlp_grpc/jaeger' });
-      return value > 0 ? value : undefined;
-    });
+    const failed = await collectorMetricAbove('refused spans to be counted', 'otelcol_exporter_enqueue_failed_spans', { exporter: 'otlp_grpc/jaeger' });
     const queued = await collectorMetric('otelcol_exporter_queue_size', { exporter: 'otlp_grpc/jaeger' });
     const capacity = await collectorMetric('otelcol_exporter_queue_capacity', { exporter: 'otlp_grpc/jaeger' });
     t.diagnostic(`Jaeger down: Collector RSS ${(rss / 2 ** 20).toFixed(0)} MiB, queue ${queued}/${capacity}, ${failed} spans refused`);
@@ -241,12 +249,10 @@ describe('Collector backends unavailable', () => {
     // A failed export is retried for up to a minute (retry_on_failure) before it counts as failed
     // (otelcol_exporter_send_failed_metric_points); until then the outage shows as batches held in the
     // exporter's bounded queue behind the consumers that are retrying.
-    const held = await waitFor(
+    const held = await collectorMetricAbove(
       'metric batches held in the queue to Prometheus',
-      async () => {
-        const value = await collectorMetric('otelcol_exporter_queue_size', { exporter: 'otlp_http/prometheus' });
-        return value > 0 ? value : undefined;
-      },
+      'otelcol_exporter_queue_size',
+      { exporter: 'otlp_http/prometheus' },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
     const rss = await collectorMetric('otelcol_process_memory_rss');
