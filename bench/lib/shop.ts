@@ -54,7 +54,6 @@ export const isContained = (config: string): config is ContainedConfig => (CONTA
 export const BACKENDS = ['prometheus', 'jaeger', 'otel-collector', 'postgres'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-const DROPPED: Partial<Record<TelemetryConfig, string>> = { 'no-runtime-node': 'runtime-node' };
 const ONLY: Partial<Record<TelemetryConfig, CuratedInstrumentation>> = { 'bare-http': 'http-server', 'bare-http-client': 'http-client' };
 const UPSTREAM_ONLY: Partial<Record<TelemetryConfig, string>> = { 'upstream-bare-http': 'http,express', 'upstream-bare-undici': 'undici' };
 const NOTHING_RECORDED = { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' };
@@ -136,7 +135,7 @@ export function serviceSpec(name: ServiceName, config: TelemetryConfig, options:
       Object.assign(env, NOTHING_RECORDED, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: UPSTREAM_ONLY[config] });
       break;
     case 'no-runtime-node':
-      env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = DROPPED[config];
+      env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = 'runtime-node' satisfies CuratedInstrumentation;
       break;
     case 'sdk-only':
       env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = CURATED_INSTRUMENTATIONS.join(',');

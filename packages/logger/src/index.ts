@@ -1,4 +1,4 @@
-import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
@@ -29,10 +29,10 @@ const REDACTED_PATHS = [
  * The active span's ids, the fields instrumentation-pino writes, read through @opentelemetry/api: without
  * the telemetry register module (or with OTEL_SDK_DISABLED=true) no span is ever active, so no fields.
  * Written here rather than by instrumentation-pino, whose base class hooks every require of the process
- * and costs each service some 60 ms of start-up (docs/performance.md).
+ * and so slows every service's start-up (docs/performance.md).
  */
 function traceContext(): Record<string, string> {
-  const span = trace.getSpan(context.active());
+  const span = trace.getActiveSpan();
   if (!span) return {};
   const spanContext = span.spanContext();
   if (!isSpanContextValid(spanContext)) return {};

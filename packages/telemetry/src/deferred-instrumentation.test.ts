@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Instrumentation, InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { afterMainModule, DeferredInstrumentation, onFirstRequire } from './deferred-instrumentation';
 
 // Module.prototype.require, as an application's require() calls it.
@@ -18,7 +18,7 @@ function fake(events: string[]): Instrumentation {
     setTracerProvider: () => events.push('tracer provider'),
     setMeterProvider: () => events.push('meter provider'),
     getConfig: () => ({ enabled: true }),
-    setConfig: () => undefined,
+    setConfig: (config) => events.push(`config ${JSON.stringify(config)}`),
   };
 }
 
@@ -47,4 +47,14 @@ test('afterMainModule waits for the next turn of the event loop; disabled before
   await nextTurn();
   assert.deepEqual(events, ['created']);
   assert.equal(disabled.getConfig().enabled, false);
+});
+
+test('a config set before the instrumentation exists is given to it when it is constructed', async () => {
+  const events: string[] = [];
+  const deferred = new DeferredInstrumentation('fake', () => fake(events), afterMainModule);
+  const config: InstrumentationConfig & { requireParentSpan: boolean } = { requireParentSpan: true };
+  deferred.setConfig(config);
+  assert.deepEqual(deferred.getConfig(), { requireParentSpan: true, enabled: true });
+  await nextTurn();
+  assert.deepEqual(events, ['created', 'config {"requireParentSpan":true}']);
 });

@@ -13,7 +13,9 @@ type Trigger = (start: () => void) => () => void;
  */
 export class DeferredInstrumentation implements Instrumentation {
   private instance: Instrumentation | undefined;
-  private config: InstrumentationConfig = { enabled: true };
+  private enabled = true;
+  // A config given before the instance exists replaces its own once it does, as setConfig would have.
+  private pendingConfig: InstrumentationConfig | undefined;
   private tracerProvider: TracerProvider | undefined;
   private meterProvider: MeterProvider | undefined;
   private stopWaiting: (() => void) | undefined;
@@ -31,13 +33,13 @@ export class DeferredInstrumentation implements Instrumentation {
   }
 
   enable(): void {
-    this.config = { ...this.config, enabled: true };
+    this.enabled = true;
     if (this.instance) this.instance.enable();
     else this.stopWaiting ??= this.when(() => this.start());
   }
 
   disable(): void {
-    this.config = { ...this.config, enabled: false };
+    this.enabled = false;
     this.stopWaiting?.();
     this.stopWaiting = undefined;
     this.instance?.disable();
@@ -54,17 +56,18 @@ export class DeferredInstrumentation implements Instrumentation {
   }
 
   getConfig(): InstrumentationConfig {
-    return this.instance?.getConfig() ?? this.config;
+    return this.instance?.getConfig() ?? { ...this.pendingConfig, enabled: this.enabled };
   }
 
   setConfig(config: InstrumentationConfig): void {
     if (this.instance) this.instance.setConfig(config);
-    else this.config = config;
+    else this.pendingConfig = config;
   }
 
   private start(): void {
     this.stopWaiting = undefined;
     const instance = this.create();
+    if (this.pendingConfig) instance.setConfig(this.pendingConfig);
     if (this.tracerProvider) instance.setTracerProvider(this.tracerProvider);
     if (this.meterProvider) instance.setMeterProvider(this.meterProvider);
     this.instance = instance;

@@ -5,7 +5,7 @@ import type { Instrumentation, InstrumentationConfig } from '@opentelemetry/inst
  * The base of the kit's own instrumentations, which patch Node's core modules and subscribe to
  * diagnostics channels when enabled. @opentelemetry/instrumentation's InstrumentationBase would start
  * require-in-the-middle's hook on every require of the process as soon as one instance exists, and that
- * hook resolves each module a second time: some 60 ms of a service's start-up (docs/performance.md).
+ * hook resolves each module a second time, which slows every service's start-up (docs/performance.md).
  */
 export abstract class KitInstrumentation<Config extends InstrumentationConfig> implements Instrumentation<Config> {
   protected tracer: Tracer;

@@ -5,7 +5,7 @@
 import { isMainThread } from 'node:worker_threads';
 
 if (isMainThread && process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true') {
-  // sdk.ts and everything it requires, bundled into one file by the build (esbuild): Node then reads
+  // sdk.ts and everything it requires, bundled into one file by bundle.mjs (esbuild): Node then reads
   // and compiles one file instead of some three hundred, which halves what the preload costs at
   // start-up (docs/performance.md). sdk.bundle.js.map maps it back to the sources.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
